@@ -1,0 +1,14 @@
+{#- The rows of a relation model that belong to an actor La Carte shows (no orphans). -#}
+{% macro rows_of_shown_acteurs(relation_model, columns) %}
+with relation as (
+    select * from {{ relation_model }}
+),
+
+acteurs as (
+    select identifiant_unique from {{ ref('carte_acteurs') }}
+)
+
+select relation.acteur_id{% for column in columns %}, relation.{{ column }}{% endfor %}
+from relation
+join acteurs on acteurs.identifiant_unique = relation.acteur_id
+{% endmacro %}

@@ -1,0 +1,6 @@
+{{ config(indexes=[{'columns': ['acteur_id']}]) }}
+
+{{ relation_of_acteurs(
+    ref('stg_webapp__perimetres_a_domicile'), 'acteur_id',
+    ref('stg_webapp__revision_perimetres_a_domicile'), 'acteur_id',
+    ['type', 'valeur']) }}

@@ -1,0 +1,34 @@
+{{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
+
+-- Rule 6: the commune of each actor, from its postal code and its city name (the name
+-- decides between communes sharing a postal code). No match: no row.
+with acteurs as (
+    select identifiant_unique, code_postal, {{ normalize_commune_name('ville') }} as ville_normalisee
+    from {{ ref('int_acteurs__resolved') }}
+    where code_postal <> ''
+),
+
+communes as (
+    select
+        code_insee,
+        code_epci,
+        code_postal,
+        {{ normalize_commune_name('nom_commune') }} as nom_normalise
+    from {{ ref('communes') }}
+),
+
+matched as (
+    select
+        acteurs.identifiant_unique,
+        communes.code_insee as code_commune_insee,
+        communes.code_epci,
+        count(*) over (partition by acteurs.identifiant_unique) as candidates
+    from acteurs
+    join communes
+        on communes.code_postal = acteurs.code_postal
+        and communes.nom_normalise = acteurs.ville_normalisee
+)
+
+select identifiant_unique, code_commune_insee, code_epci
+from matched
+where candidates = 1

@@ -1,0 +1,45 @@
+{{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
+
+with source as (
+    select * from {{ source('webapp', 'qfdmo_acteur') }}
+),
+
+renamed as (
+    select
+        identifiant_unique,
+        nom,
+        description,
+        acteur_type_id,
+        adresse,
+        adresse_complement,
+        code_postal,
+        ville,
+        url,
+        email,
+        telephone,
+        nom_commercial,
+        nom_officiel,
+        siren,
+        siret,
+        siret_is_closed,
+        source_id,
+        identifiant_externe,
+        statut,
+        naf_principal,
+        commentaires,
+        horaires_osm,
+        horaires_description,
+        public_accueilli,
+        reprise,
+        exclusivite_de_reprisereparation,
+        uniquement_sur_rdv,
+        consignes_dacces,
+        action_principale_id,
+        lieu_prestation,
+        location,
+        cree_le,
+        modifie_le
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,13 @@
+with source as (
+    select * from {{ source('webapp', 'qfdmo_epci') }}
+),
+
+renamed as (
+    select
+        id,
+        code,
+        nom
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,15 @@
+{{ config(indexes=[{'columns': ['revisionpropositionservice_id']}]) }}
+
+with source as (
+    select * from {{ source('webapp', 'qfdmo_revisionpropositionservice_sous_categories') }}
+),
+
+renamed as (
+    select
+        id,
+        revisionpropositionservice_id,
+        souscategorieobjet_id
+    from source
+)
+
+select * from renamed
