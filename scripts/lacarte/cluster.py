@@ -108,14 +108,16 @@ class Instances:
             )
         if self.settings.ensure_passwords():
             progress(f"generated local passwords in {self.settings.env_file} (mode 600)")
+        stopped = [instance for instance in self.instances if not self.is_running(instance)]
+        for instance in stopped:  # refuse before creating anything
+            self._check_port_free(instance)
         for instance in self.instances:
             if not instance.initialized:
                 progress(f"{instance.side}: creating cluster in {instance.data_dir}")
                 self._initdb(instance)
-            if self.is_running(instance):
+            if instance not in stopped:
                 progress(f"{instance.side}: already running on port {instance.port}")
             else:
-                self._check_port_free(instance)
                 progress(f"{instance.side}: starting on 127.0.0.1:{instance.port}")
                 self._pg_ctl(instance, "start", "-w", "-t", "60", "-l", str(instance.log_file))
             provision_instance(self.settings, instance.side, progress)
@@ -219,6 +221,8 @@ class Instances:
     @staticmethod
     def _check_port_free(instance: Instance) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # Like PostgreSQL itself: a port in TIME_WAIT is free, a listening one is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", instance.port))
             except OSError:

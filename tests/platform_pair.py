@@ -1,0 +1,74 @@
+"""A throwaway pair of instances for the tests, started through the same code as
+scripts/instances.py, on free ports in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+
+from lacarte.cluster import Instances, free_port
+from lacarte.dbt import run_dbt
+from lacarte.settings import Settings
+
+
+class Pair:
+    """A running pair and the helpers the tests share."""
+
+    def __init__(self, root: Path, extra: dict[str, str] | None = None):
+        self.root = root
+        environ = {
+            key: value for key, value in os.environ.items()
+            if not key.startswith(("WEBAPP_", "WAREHOUSE_", "LACARTE_", "ANALYST_", "DBT_"))
+        }
+        environ.update({
+            "LACARTE_ENV_FILE": str(root / ".env"),
+            "LACARTE_DATA_DIR": str(root / "data"),
+            "WEBAPP_DB_PORT": str(free_port()),
+            "WAREHOUSE_DB_PORT": str(free_port()),
+            "DBT_TARGET_PATH": str(root / "dbt_target"),
+            "DBT_LOG_PATH": str(root / "dbt_logs"),
+            "DBT_THREADS": "4",
+        })
+        environ.update(extra or {})
+        self.settings = Settings(environ=environ)
+        self.instances = Instances(self.settings, root=root / "data", throwaway=True)
+
+    def up(self) -> None:
+        self.instances.up(progress=lambda _message: None)
+
+    def connect(self, side: str, user: str | None = None, dbname: str | None = None,
+                autocommit: bool = True) -> psycopg.Connection:
+        database = self.settings.database(side, dbname=dbname, user=user)
+        return psycopg.connect(**database.conninfo(), autocommit=autocommit)
+
+    def query(self, side: str, sql: str, params=None, user: str | None = None, dbname: str | None = None):
+        with self.connect(side, user=user, dbname=dbname) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def execute(self, side: str, sql: str, params=None, user: str | None = None, dbname: str | None = None) -> None:
+        with self.connect(side, user=user, dbname=dbname) as conn:
+            conn.execute(sql, params)
+
+    def dbt(self, *args: str):
+        return run_dbt(self.settings, list(args), quiet=True)
+
+    def all_passwords(self) -> list[str]:
+        return [value for key, value in self.settings.values.items() if key.endswith("_PASSWORD")]
+
+
+@contextmanager
+def throwaway_pair(extra: dict[str, str] | None = None) -> Iterator[Pair]:
+    """Start a pair in a fresh temporary directory; wipe it afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="lacarte-test-"))
+    root.chmod(0o755)  # the server's OS user must reach its data directory
+    pair = Pair(root, extra)
+    try:
+        pair.up()
+        yield pair
+    finally:
+        pair.instances.wipe()

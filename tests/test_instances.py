@@ -1,0 +1,110 @@
+"""The local instances: lifecycle, idempotency and refusals of bad input."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from lacarte import pgbin
+from lacarte.cluster import Instances, free_port
+from lacarte.db import connect
+from lacarte.errors import UserError
+from lacarte.settings import PROJECT_DIR, Settings
+from tests.platform_pair import Pair, throwaway_pair
+
+
+def test_up_is_idempotent_and_down_when_stopped_is_a_no_op():
+    with throwaway_pair() as pair:
+        messages: list[str] = []
+        pair.instances.up(progress=messages.append)
+        assert any("already running" in m for m in messages)
+        assert [row["state"] for row in pair.instances.status()] == ["running", "running"]
+        # The second up kept the data: a table created in between survives.
+        pair.execute("webapp", "create table public.kept (id int)", user="admin")
+        pair.instances.up(progress=lambda _m: None)
+        assert pair.query("webapp", "select to_regclass('public.kept') is not null", user="admin") == [(True,)]
+        pair.instances.down(progress=lambda _m: None)
+        assert [row["state"] for row in pair.instances.status()] == ["stopped", "stopped"]
+        stopped: list[str] = []
+        pair.instances.down(progress=stopped.append)
+        assert stopped == ["webapp: not running", "warehouse: not running"]
+        pair.instances.reset(progress=lambda _m: None)
+        assert pair.query("webapp", "select to_regclass('public.kept')", user="admin") == [(None,)]
+        assert pair.query("webapp", "select to_regclass('public.qfdmo_acteur') is not null") == [(True,)]
+
+
+def test_roles_databases_and_extensions(pair: Pair):
+    for side, roles in {"webapp": ["webapp", "webapp_reader"], "warehouse": ["warehouse", "warehouse_reader", "analyst"]}.items():
+        found = {r[0] for r in pair.query(side, "select rolname from pg_roles where rolcanlogin", user="admin")}
+        assert set(roles) <= found
+        owner = pair.query(side, "select pg_get_userbyid(datdba) from pg_database where datname = %s", [side], user="admin")
+        assert owner == [(side,)]
+        extensions = {r[0] for r in pair.query(side, "select extname from pg_extension")}
+        assert {"postgis", "postgres_fdw", "pg_trgm", "unaccent"} <= extensions
+    readers = pair.query("webapp", "select rolconfig from pg_roles where rolname = 'webapp_reader'", user="admin")
+    assert "default_transaction_read_only=on" in readers[0][0]
+
+
+def test_wrong_password_is_refused(pair: Pair):
+    database = pair.settings.database("webapp")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(**database.conninfo(password="not-the-password"))
+    with pytest.raises(UserError, match="password does not match"):
+        with connect(pair.settings.database("webapp").__class__(**{**database.__dict__, "password": "wrong"})):
+            pass
+
+
+def test_password_is_required_even_on_the_socket(pair: Pair):
+    instance = pair.instances.instances[0]
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(host=str(instance.socket_dir), port=instance.port, dbname="webapp", user="webapp",
+                        password="wrong", connect_timeout=5)
+
+
+def test_env_file_is_private_and_refused_when_readable(tmp_path):
+    env_file = tmp_path / ".env"
+    settings = Settings(environ={"LACARTE_ENV_FILE": str(env_file)})
+    assert settings.ensure_passwords()
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    env_file.chmod(0o644)
+    with pytest.raises(UserError, match="chmod 600"):
+        Settings(environ={"LACARTE_ENV_FILE": str(env_file)})
+
+
+def test_port_taken_is_refused_and_creates_nothing(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        settings = Settings(environ={
+            "LACARTE_ENV_FILE": str(tmp_path / ".env"),
+            "WEBAPP_DB_PORT": str(taken), "WAREHOUSE_DB_PORT": str(free_port()),
+        })
+        instances = Instances(settings, root=tmp_path / "data", throwaway=True)
+        try:
+            with pytest.raises(UserError, match=f"port {taken} for webapp is taken"):
+                instances.up(progress=lambda _m: None)
+            assert not (tmp_path / "data").exists()
+        finally:
+            instances.wipe()
+
+
+def test_missing_binaries_are_reported(monkeypatch, tmp_path):
+    monkeypatch.setattr(pgbin.glob, "glob", lambda _pattern: [])
+    monkeypatch.setattr(pgbin.shutil, "which", lambda _name: None)
+    with pytest.raises(UserError, match="LACARTE_PG_BINDIR"):
+        pgbin.find_bindir({"LACARTE_PG_BINDIR": str(tmp_path)})
+
+
+def test_cli_rejects_an_unknown_subcommand():
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "scripts" / "instances.py"), "explode"],
+        capture_output=True, text=True, env={**os.environ, "LACARTE_ENV_FILE": "/nonexistent/.env"},
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'explode'" in result.stderr
