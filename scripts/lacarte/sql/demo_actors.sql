@@ -110,18 +110,21 @@ insert into qfdmo_propositionservice_sous_categories (propositionservice_id, sou
 select ps.id, (pg_temp.h(ps.id, 42, 36) + j * 7) % 36 + 1
 from qfdmo_propositionservice as ps
 cross join lateral generate_series(1, case when pg_temp.h(ps.id, 43, 50) = 0 then 0
-    else 1 + pg_temp.h(ps.id, 44, 5) end) as j;
+    else 1 + pg_temp.h(ps.id, 44, 5) end) as j
+order by 1, 2;
 
 -- step: labels, services and perimeters
 insert into qfdmo_acteur_labels (acteur_id, labelqualite_id)
 select pg_temp.acteur_id(i), pg_temp.h(i, 45, 6) + 1
-from generate_series(1, {n}) as i where pg_temp.h(i, 46, 5) = 0;
+from generate_series(1, {n}) as i where pg_temp.h(i, 46, 5) = 0
+order by 1, 2;
 
 insert into qfdmo_acteur_acteur_services (acteur_id, acteurservice_id)
 select pg_temp.acteur_id(i), (pg_temp.h(i, 47, 8) + j * 3) % 8 + 1
 from generate_series(1, {n}) as i
 cross join lateral generate_series(0, pg_temp.h(i, 48, 2)) as j
-where pg_temp.h(i, 49, 5) < 2;
+where pg_temp.h(i, 49, 5) < 2
+order by 1, 2;
 
 insert into qfdmo_perimetreadomicile (acteur_id, type, valeur)
 select identifiant_unique,
@@ -129,7 +132,8 @@ select identifiant_unique,
         then 'DEPARTEMENTAL' else 'KILOMETRIQUE' end,
     case when pg_temp.h(length(identifiant_unique) + ascii(right(identifiant_unique, 1)), 50, 3) = 0
         then left(code_postal, 2) else '15' end
-from qfdmo_acteur where lieu_prestation <> 'SUR_PLACE';
+from qfdmo_acteur where lieu_prestation <> 'SUR_PLACE'
+order by 1, 2, 3;
 
 -- step: parents and revisions
 insert into qfdmo_revisionacteur (
@@ -178,7 +182,8 @@ join qfdmo_revisionpropositionservice as rps on rps.id = psc.propositionservice_
 union
 select rps.id, 16
 from qfdmo_revisionpropositionservice as rps
-where (substring(rps.acteur_id from '_ext(\d+)$'))::bigint % 50 = 15;
+where (substring(rps.acteur_id from '_ext(\d+)$'))::bigint % 50 = 15
+order by 1, 2;
 
 insert into qfdmo_revisionacteur_labels (revisionacteur_id, labelqualite_id)
 select l.acteur_id, l.labelqualite_id
@@ -189,13 +194,15 @@ union
 -- a parent's own label, often the same as a child's (duplicates must not show)
 select pg_temp.parent_id(i / 50), pg_temp.h(i, 45, 6) + 1
 from generate_series(1, {n}) as i
-where i % 50 = 1 and i + 1 <= {n};
+where i % 50 = 1 and i + 1 <= {n}
+order by 1, 2;
 
 insert into qfdmo_revisionacteur_acteur_services (revisionacteur_id, acteurservice_id)
 select s.acteur_id, s.acteurservice_id
 from qfdmo_acteur_acteur_services as s
 join qfdmo_revisionacteur as r on r.identifiant_unique = s.acteur_id
-where (substring(r.identifiant_unique from '_ext(\d+)$'))::bigint % 50 <> 13;
+where (substring(r.identifiant_unique from '_ext(\d+)$'))::bigint % 50 <> 13
+order by 1, 2;
 
 insert into qfdmo_revisionperimetreadomicile (acteur_id, type, valeur)
 select p.acteur_id, p.type, p.valeur
@@ -204,7 +211,8 @@ join qfdmo_revisionacteur as r on r.identifiant_unique = p.acteur_id
 union all
 select r.identifiant_unique, 'KILOMETRIQUE', '25'
 from qfdmo_revisionacteur as r
-where r.lieu_prestation = 'A_DOMICILE';
+where r.lieu_prestation = 'A_DOMICILE'
+order by 1, 2, 3;
 
 -- step: personal data and admin tables
 insert into auth_user (username, password, email, first_name, last_name, is_staff, date_joined)
