@@ -4,6 +4,7 @@ scripts/instances.py, on free ports in a temporary directory."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,3 +73,4 @@ def throwaway_pair(extra: dict[str, str] | None = None) -> Iterator[Pair]:
         yield pair
     finally:
         pair.instances.wipe()
+        shutil.rmtree(root, ignore_errors=True)

@@ -35,6 +35,7 @@ declare
     v_mapping text[];
     v_item jsonb;
     v_dependents text;
+    v_refused text[] := '{}';
 begin
     perform set_config('lock_timeout', {{ fdw_literal(var('fdw_lock_timeout')) }}, true);
     -- One refresh of a schema at a time (waits at most lock_timeout).
@@ -111,6 +112,14 @@ begin
             join pg_namespace as dn on dn.oid = dc.relnamespace
             where d.refobjid = format('%I.%I', v_schema, v_item->>'table')::regclass
                 and dc.oid <> d.refobjid;
+            if v_dependents is not null and not v_cascade and v_dry_run then
+                v_plan := (select jsonb_agg(case when item->>'table' = v_item->>'table'
+                    then jsonb_set(item, '{detail}', to_jsonb(concat_ws('; ', nullif(item->>'detail', ''),
+                        'refused without cascade: ' || v_dependents || ' depend on it')))
+                    else item end) from jsonb_array_elements(v_plan) as item);
+                v_refused := v_refused || (v_item->>'table');
+                continue;
+            end if;
             if v_dependents is not null and not v_cascade then
                 raise exception using
                     message = format('%s.%s must be %s but these objects depend on it: %s',
@@ -122,7 +131,7 @@ begin
                 case when v_cascade then 'cascade' else 'restrict' end);
         end loop;
         for v_item in select value from jsonb_array_elements(v_plan)
-                where value->>'action' in ('add', 'change') loop
+                where value->>'action' in ('add', 'change') and not (value->>'table' = any(v_refused)) loop
             execute format('alter foreign table %I.%I set schema %I', v_scratch, v_item->>'table', v_schema);
         end loop;
         execute format('drop schema %I cascade', v_scratch);

@@ -37,7 +37,7 @@ jit = off
 log_line_prefix = '%m [%p] %u@%d '
 log_min_duration_statement = -1
 """
-THROWAWAY_CONFIG = "fsync = off\nfull_page_writes = off\n"
+THROWAWAY_CONFIG = "fsync = off\nfull_page_writes = off\nlog_statement = 'all'\n"
 
 HBA = """\
 # Written by scripts/instances.py: password (scram) everywhere, loopback only.

@@ -32,15 +32,24 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False) -> dbtRunn
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles")]
     if quiet:
         command = ["--quiet", *command]
+    errors: list[str] = []
+
+    def keep_errors(event) -> None:
+        if event.info.level == "error" and event.info.msg:
+            errors.append(str(event.info.msg))
+
     with _environment(settings.dbt_environment()):
-        result = dbtRunner().invoke(command)
+        result = dbtRunner(callbacks=[keep_errors]).invoke(command)
     if not result.success:
-        raise DbtFailure(f"dbt {' '.join(args)} failed: {describe_failure(result)}")
+        raise DbtFailure(f"dbt {' '.join(args)} failed: {describe_failure(result, errors)}")
     return result
 
 
-def describe_failure(result: dbtRunnerResult) -> str:
+def describe_failure(result: dbtRunnerResult, errors: list[str] | None = None) -> str:
     """The messages of what failed in a dbt invocation (a failed run has exception=None)."""
+    logged = [e for e in errors or [] if "Database Error" in e or "Compilation Error" in e]
+    if logged:
+        return " | ".join(" ".join(line.strip() for line in e.splitlines()) for e in logged)
     if result.exception is not None:
         return str(result.exception).strip().splitlines()[-1] if str(result.exception).strip() else repr(result.exception)
     messages = []
