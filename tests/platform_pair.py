@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
-
 from lacarte.cluster import Instances, free_port
 from lacarte.dbt import run_dbt
 from lacarte.settings import Settings
