@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
+{{ config(tags=['sample'], indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
 
 -- The actors of the sample: those of the sample territories (seed sample_territories,
 -- or --vars '{sample_epci: [...]}') and every digital actor.
