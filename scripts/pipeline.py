@@ -2,7 +2,7 @@
 
     python scripts/pipeline.py [--skip-publish]
 
-Steps: dbt build (seeds, models, tests; it stops at once if the webapp schema drifted),
+Steps: a check of the warehouse's link (fails on drift), dbt build (seeds, models, tests),
 refresh of the webapp's link to the exposures, publication into the displayed tables.
 A failed build or test stops before publication: the map keeps its previous content.
 """
@@ -20,6 +20,7 @@ from rich.console import Console
 console = Console()
 
 STEPS = {
+    "check": ["run-operation", "fdw_status", "--target", "warehouse", "--args", "{fail_on_drift: true}"],
     "build": ["build", "--exclude", "tag:sample"],
     "link": ["run-operation", "refresh_fdw", "--target", "webapp"],
     "publish": ["run-operation", "publish_exposures", "--target", "webapp"],

@@ -1,5 +1,5 @@
 {#- dbt run-operation fdw_status --target warehouse|webapp|webapp_sample -#}
-{% macro fdw_status() %}
+{% macro fdw_status(fail_on_drift=false) %}
     {%- set link = fdw_link() -%}
     {%- set server = run_query(
         "select s.srvname, array_to_string(s.srvoptions, ', '), "
@@ -8,6 +8,9 @@
         ~ "on um.srvid = s.oid and um.usename = current_user where s.srvname = " ~ fdw_literal(link.server)) -%}
     {%- if server.rows | length == 0 -%}
         {{ print("server " ~ link.server ~ ": absent. Run: dbt run-operation refresh_fdw --target " ~ link.target) }}
+        {%- if fail_on_drift -%}
+            {{ exceptions.raise_compiler_error("no link for target " ~ target.name ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name) }}
+        {%- endif -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set row = server.rows[0] -%}
@@ -23,4 +26,8 @@
     {%- endfor %}
     {%- set drift = fdw_drift(link) -%}
     {{ print("drift: " ~ ("none" if not drift else drift | join("; "))) }}
+    {%- if drift and fail_on_drift -%}
+        {{ exceptions.raise_compiler_error("the link of target " ~ target.name ~ " has drifted: " ~ (drift | join("; "))
+            ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name) }}
+    {%- endif -%}
 {% endmacro %}

@@ -1,0 +1,117 @@
+"""The Airflow DAGs, in real Airflow (SQLite metadata, offline), against the test instances."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lacarte.demo import generate
+from lacarte.settings import PROJECT_DIR
+from tests.platform_pair import Pair
+
+AIRFLOW = str(PROJECT_DIR / ".venv" / "bin" / "airflow") if (PROJECT_DIR / ".venv" / "bin" / "airflow").exists() else "airflow"
+INSPECT_DAGS = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+print(json.dumps({
+    "errors": {k: str(v) for k, v in bag.import_errors.items()},
+    "dbt_imported": any(name == "dbt" or name.startswith("dbt.") for name in sys.modules),
+    "dags": {d.dag_id: {"schedule": d.schedule, "max_active_runs": d.max_active_runs,
+                        "edges": sorted([t.task_id, down] for t in d.tasks for down in t.downstream_task_ids),
+                        "tasks": sorted(t.task_id for t in d.tasks)} for d in bag.dags.values()},
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def airflow_env(pair: Pair, tmp_path_factory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {k: v for k, v in pair.settings.values.items() if k.isupper()}
+    env.update({
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(home)),
+        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "LACARTE_AIRFLOW_RETRIES": "0",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+    })
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    return env
+
+
+def inspect_dags(env: dict[str, str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", INSPECT_DAGS, str(PROJECT_DIR / "dags")], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_dagbag_loads_every_dag_with_the_promised_shape(airflow_env):
+    found = inspect_dags(airflow_env)
+    assert found["errors"] == {}
+    assert not found["dbt_imported"], "a DAG file imports dbt at parse time"
+    build = found["dags"]["warehouse_build"]
+    assert build["schedule"] == "@daily" and build["max_active_runs"] == 1
+    assert build["edges"] == sorted([["check_links", "dbt_build"], ["dbt_build", "refresh_webapp_link"],
+                                     ["refresh_webapp_link", "publish"]])
+    sample = found["dags"]["webapp_sample"]
+    assert sample["schedule"] == "@weekly" and sample["tasks"] == ["build_sample"]
+
+
+def test_sample_dag_is_never_scheduled_in_production(airflow_env):
+    found = inspect_dags({**airflow_env, "LACARTE_ENVIRONMENT": "production"})
+    assert found["dags"]["webapp_sample"]["schedule"] is None
+
+
+def dags_test(env: dict[str, str], dag_id: str) -> subprocess.CompletedProcess:
+    return subprocess.run([AIRFLOW, "dags", "test", dag_id], env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def fresh_webapp(pair: Pair) -> Pair:
+    generate(pair.settings, acteurs=1500, seed=21)
+    pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
+    pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+    pair.execute("webapp", "delete from qfdmo_displayedpropositionservice_sous_categories; "
+                 "delete from qfdmo_displayedpropositionservice; delete from qfdmo_displayedacteur_labels; "
+                 "delete from qfdmo_displayedacteur_acteur_services; delete from qfdmo_displayedacteur_sources; "
+                 "delete from qfdmo_displayedperimetreadomicile; delete from qfdmo_displayedacteur")
+    return pair
+
+
+def test_warehouse_build_dag_fills_the_map(fresh_webapp: Pair, airflow_env):
+    run = dags_test(airflow_env, "warehouse_build")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    displayed = fresh_webapp.query("webapp", "select count(*) from qfdmo_displayedacteur")[0][0]
+    exposed = fresh_webapp.query("warehouse", "select count(*) from exposure.exposure_carte_acteur")[0][0]
+    assert displayed == exposed > 0
+
+
+def test_webapp_sample_dag_builds_the_sample(fresh_webapp: Pair, airflow_env):
+    run = dags_test(airflow_env, "webapp_sample")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert fresh_webapp.query("webapp", "select count(*) > 0 from qfdmo_displayedacteur", dbname="webapp_sample") == [(True,)]
+
+
+def test_a_failing_dbt_test_stops_the_publication(fresh_webapp: Pair, airflow_env):
+    pair = fresh_webapp
+    with pair.connect("webapp", user="admin") as conn:
+        conn.execute("""insert into qfdmo_acteur (identifiant_unique, nom, acteur_type_id, statut, code_postal, ville,
+            location) values ('scn_bizarre', 'Bizarre', 1, 'BIZARRE', '56400', 'Auray',
+            st_setsrid(st_makepoint(-2.99, 47.66), 4326)::geography)""")
+        conn.execute("update qfdmo_acteur set nom = 'Renommé pendant la panne' where identifiant_unique = "
+                     "(select identifiant_unique from qfdmo_displayedacteur order by 1 limit 1)")
+    try:
+        before = pair.query("webapp", "select md5(string_agg(d::text, ',' order by identifiant_unique)) "
+                            "from qfdmo_displayedacteur d")
+        run = dags_test(airflow_env, "warehouse_build")
+        output = run.stdout + run.stderr
+        assert "accepted_values_webapp_qfdmo_acteur_statut" in output
+        assert "upstream_failed" in output.lower() or run.returncode != 0
+        assert pair.query("webapp", "select md5(string_agg(d::text, ',' order by identifiant_unique)) "
+                          "from qfdmo_displayedacteur d") == before
+    finally:
+        pair.execute("webapp", "delete from qfdmo_acteur where identifiant_unique = 'scn_bizarre'", user="admin")
