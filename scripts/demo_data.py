@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
 from lacarte.cli import run_cli
 from lacarte.demo import demo_steps, generate
 from lacarte.errors import UserError
 from lacarte.settings import Settings
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 console = Console()
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from rich.console import Console
+
 from lacarte.cli import run_cli
 from lacarte.dbt import DbtFailure, run_dbt
 from lacarte.settings import Settings
-from rich.console import Console
 
 console = Console()
 LINK_TARGETS = ("webapp", "warehouse")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from rich.console import Console
+from rich.table import Table
+
 from lacarte.cli import run_cli
 from lacarte.cluster import Instances
 from lacarte.settings import Settings
-from rich.console import Console
-from rich.table import Table
 
 console = Console()
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
 from lacarte.cluster import Instances, free_port
 from lacarte.dbt import run_dbt
 from lacarte.settings import Settings

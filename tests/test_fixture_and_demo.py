@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lacarte.demo import generate
 
+from lacarte.demo import generate
 from tests.platform_pair import Pair
 
 ACTEUR_COLUMNS = {

@@ -9,12 +9,12 @@ import sys
 
 import psycopg
 import pytest
+
 from lacarte import pgbin
 from lacarte.cluster import Instances, free_port
 from lacarte.db import connect
 from lacarte.errors import UserError
 from lacarte.settings import PROJECT_DIR, Settings
-
 from tests.platform_pair import Pair, throwaway_pair
 
 

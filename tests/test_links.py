@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+
 from lacarte.dbt import DbtFailure
 from lacarte.settings import PROJECT_DIR, Settings
-
 from tests.platform_pair import Pair
 
 SOURCES_YAML = PROJECT_DIR / "models" / "staging" / "webapp" / "_webapp__models.yml"

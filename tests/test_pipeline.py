@@ -6,9 +6,9 @@ import threading
 
 import psycopg
 import pytest
+
 from lacarte.dbt import DbtFailure
 from lacarte.demo import generate
-
 from tests.platform_pair import Pair
 from tests.scenario_world import World
 
