@@ -43,6 +43,8 @@ def provision_instance(settings: Settings, side: str, progress=print) -> None:
                 )
             )
         conn.execute(sql.SQL("alter role {} createdb").format(sql.Identifier(owner)))
+        # The sample's swap disconnects the old sample's clients, whatever their role.
+        conn.execute(sql.SQL("grant pg_signal_backend to {}").format(sql.Identifier(owner)))
         for role in other_roles:
             conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(
                 sql.Identifier(role)))

@@ -243,8 +243,10 @@ class SampleBuilder:
 
     @staticmethod
     def _disconnect(conn: psycopg.Connection, dbname: str) -> None:
-        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s "
-                     "and pid <> pg_backend_pid()", [dbname])
+        # Client sessions only: autovacuum workers are stopped by the rename itself.
+        conn.execute("""select pg_terminate_backend(a.pid) from pg_stat_activity as a
+            where a.datname = %s and a.pid <> pg_backend_pid() and a.backend_type = 'client backend'
+                and not coalesce((select rolsuper from pg_roles as r where r.oid = a.usesysid), false)""", [dbname])
 
     def counts(self) -> dict[str, int]:
         with connect(self.settings.database("webapp", dbname=self.plan.live)) as conn:
