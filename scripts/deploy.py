@@ -16,6 +16,7 @@ import time
 from rich.console import Console
 
 from lacarte.cli import run_cli
+from lacarte.db import connect
 from lacarte.dbt import DbtFailure, run_dbt
 from lacarte.settings import Settings
 
@@ -28,6 +29,9 @@ def main() -> int:
     parser.add_argument("--dry-run", action="store_true", help="print each link's plan, change nothing")
     args = parser.parse_args()
     settings = Settings()
+    for side in LINK_TARGETS:  # bad configuration: exit 2 before touching anything
+        with connect(settings.database(side)):
+            pass
     operation_args = ["--args", "{dry_run: true}"] if args.dry_run else []
     for target in LINK_TARGETS:
         started = time.monotonic()

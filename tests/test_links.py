@@ -241,6 +241,16 @@ def run_script(pair: Pair, script: str, *args: str) -> subprocess.CompletedProce
                           capture_output=True, text=True, env=env, timeout=300)
 
 
+def test_deploy_exits_1_when_a_refresh_fails(linked_pair: Pair):
+    linked_pair.execute("webapp", "create type humeur as enum ('gai'); alter table qfdmo_action add column humeur humeur")
+    try:
+        failed = run_script(linked_pair, "deploy.py")
+        assert failed.returncode == 1
+        assert "deploy failed at the warehouse link" in failed.stdout and "humeur" in failed.stdout
+    finally:
+        linked_pair.execute("webapp", "alter table qfdmo_action drop column humeur; drop type humeur")
+
+
 def test_deploy_refreshes_both_links_and_fails_clearly(linked_pair: Pair):
     done = run_script(linked_pair, "deploy.py")
     assert done.returncode == 0, done.stderr
@@ -249,8 +259,8 @@ def test_deploy_refreshes_both_links_and_fails_clearly(linked_pair: Pair):
     linked_pair.instances._pg_ctl(warehouse, "stop", "-w", "-m", "fast")
     try:
         failed = run_script(linked_pair, "deploy.py")
-        assert failed.returncode in (1, 2)
-        assert "webapp" in (failed.stdout + failed.stderr)
+        assert failed.returncode == 2
+        assert "cannot connect to warehouse@" in failed.stderr and "is the instance running?" in failed.stderr
     finally:
         linked_pair.up()
 

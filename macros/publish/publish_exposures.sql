@@ -49,6 +49,9 @@ declare
     v_counts jsonb := '{}'::jsonb;
 begin
     perform set_config('lock_timeout', {{ fdw_literal(var('publish_lock_timeout')) }}, true);
+    -- Whole-set differences: a nested loop over a table with stale statistics (emptied,
+    -- not yet vacuumed) would rescan it once per row.
+    perform set_config('enable_nestloop', 'off', true);
     -- 1. Copy every exposure locally and check it; nothing of the webapp is locked yet.
     for v_table in select value from jsonb_array_elements(v_tables) loop
         v_source := v_prefix || (v_table->>'exposure');
@@ -83,6 +86,7 @@ begin
         execute format('create index on %I (%s)', v_next,
             (select string_agg(format('%I', k), ', ') from unnest(v_keys) as k));
         execute format('analyze %I', v_next);
+        execute format('analyze public.%I', v_table->>'displayed');
         v_counts := v_counts || jsonb_build_object(v_table->>'displayed', jsonb_build_object(
             'columns', to_jsonb(v_columns), 'keys', to_jsonb(v_keys), 'next', v_next, 'rows', v_new));
     end loop;
