@@ -88,9 +88,12 @@ select
 from (
     select
         i,
-        -- blocks' parent children are never digital, so that parents have a place
-        pg_temp.h(i, 2, 100) < 3 and i % 50 not in (1, 2, 3) as digital,
-        case when pg_temp.h(i, 1, 100) < 5 then 'S' || pg_temp.h(i, 33, (select count(*) from demo_places where place_key like 'S%')::int)
+        -- Digital actors and the sample territories' actors come from the first 50,000 only:
+        -- like real territories, their number does not grow with the rest of the country.
+        -- Blocks' parent children are never digital, so that parents have a place.
+        i <= 50000 and pg_temp.h(i, 2, 100) < 3 and i % 50 not in (1, 2, 3) as digital,
+        case when i <= 50000 and pg_temp.h(i, 1, 100) < 5
+                then 'S' || pg_temp.h(i, 33, (select count(*) from demo_places where place_key like 'S%')::int)
              when pg_temp.h(i, 1, 100) < 65 then 'C' || pg_temp.h(i, 33, (select count(*) from demo_places where place_key like 'C%')::int)
         end as place_key,
         'Hameau-' || pg_temp.h(i, 34, 5000) as hamlet,
