@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--acteurs", type=int, default=1_000_000, help="the large scale (default 1,000,000)")
     parser.add_argument("--quick", action="store_true", help="50,000 actors, for trying it out")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
+    parser.add_argument("--only-map", action="store_true", help="only the publication and the map query, at the large scale")
     args = parser.parse_args()
     large = 50_000 if args.quick else args.acteurs
     small = large // 10
@@ -50,7 +51,7 @@ def main() -> None:
 
     stamp = datetime.now(UTC)
     RESULTS.mkdir(exist_ok=True)
-    output = RESULTS / f"{stamp:%Y-%m-%d}-{large}.json"
+    output = RESULTS / f"{stamp:%Y-%m-%d}-{large}{'-map' if args.only_map else ''}.json"
 
     def write(ratios: dict | None = None) -> None:
         """Written after every figure: an interrupted run keeps what it measured."""
@@ -67,6 +68,17 @@ def main() -> None:
         write()
 
     with BenchPair() as pair:
+        if args.only_map:
+            pair.load(large)
+            pair.dbt("build", "--exclude", "tag:sample")
+            pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
+            publication = measures.publication(pair, 1)
+            record("publish_full", publication["full"], "empty displayed tables filled (dbt CLI)")
+            record("publish_unchanged", publication["unchanged"], "same exposures published again (dbt CLI)")
+            record("publish_reader_blocked", publication["blocked"], "longest query of a concurrent reader")
+            for variant, samples in measures.map_query(pair, args.repeat * 5).items():
+                record(f"map_query_{variant}", samples, "actors with a proposition for one sub-category within 10 km")
+            return
         console.rule(f"small scale: {small:,} actors")
         pair.load(small)
         record(f"build_{small}", measures.full_build(pair, 1), "dbt build, staging to exposure, tests included")

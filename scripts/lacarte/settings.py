@@ -147,7 +147,8 @@ class Settings:
         The reader passwords travel as session settings (`-c lacarte.…`), never in SQL text,
         so they reach neither dbt's logs nor the server's statement log.
         """
-        env = {k: v for k, v in self.values.items() if k.isupper()}
+        # dbt never needs the local superuser's password.
+        env = {k: v for k, v in self.values.items() if k.isupper() and k != "LACARTE_ADMIN_PASSWORD"}
         env["DBT_PROFILES_DIR"] = str(PROJECT_DIR / "profiles")
         env["DBT_PROJECT_DIR"] = str(PROJECT_DIR)
         options = [
