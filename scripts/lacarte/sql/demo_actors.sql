@@ -3,6 +3,8 @@
 -- Blocks of 50 consecutive actors carry the rule cases: 1-3 children of a parent (3 INACTIF),
 -- 10-16 revisions (10 renamed and "__empty__", 11 INACTIF, 12 moved, 13 relations blanked,
 -- 14 home-only, 15 relations corrected, 16 telephone blanked / public "Aucun").
+-- Places: 5 % of the first 50,000 in the two sample territories, most others in the 30 cities
+-- of the seed, 3 % in hamlets that match no commune (their territory stays NULL).
 
 -- step: helper functions
 create function pg_temp.h(i bigint, k int, m int) returns int
@@ -94,7 +96,7 @@ from (
         i <= 50000 and pg_temp.h(i, 2, 100) < 3 and i % 50 not in (1, 2, 3) as digital,
         case when i <= 50000 and pg_temp.h(i, 1, 100) < 5
                 then 'S' || pg_temp.h(i, 33, (select count(*) from demo_places where place_key like 'S%')::int)
-             when pg_temp.h(i, 1, 100) < 65 then 'C' || pg_temp.h(i, 33, (select count(*) from demo_places where place_key like 'C%')::int)
+             when pg_temp.h(i, 1, 100) < 97 then 'C' || pg_temp.h(i, 33, (select count(*) from demo_places where place_key like 'C%')::int)
         end as place_key,
         'Hameau-' || pg_temp.h(i, 34, 5000) as hamlet,
         lpad((1000 + pg_temp.h(i, 35, 94000))::text, 5, '0') as hamlet_postal_code
