@@ -107,7 +107,7 @@ def _dbt_cli(pair: BenchPair, *args: str) -> None:
 def link_refresh(pair: BenchPair, repeat: int) -> dict[str, list[float]]:
     """A no-op refresh and a refresh after a column was added, as a deploy runs them (dbt CLI)."""
     runs: dict[str, list[float]] = {"noop": [], "changed": [], "blocked": []}
-    refresh = ("run-operation", "refresh_fdw", "--target", "warehouse")
+    refresh = ("--no-write-json", "run-operation", "refresh_fdw", "--target", "warehouse")
     _dbt_cli(pair, *refresh)
     with pair.connect("webapp") as webapp:
         for index in range(repeat):
