@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import psycopg
 
-from lacarte.cluster import Instances, free_port
+from lacarte.cluster import Instances
 from lacarte.dbt import run_dbt
 from lacarte.demo import generate
 from lacarte.settings import Settings
@@ -21,14 +20,7 @@ class BenchPair:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="lacarte-bench-", dir="/var/tmp"))
         self.root.chmod(0o755)
-        environ = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("WEBAPP_", "WAREHOUSE_", "LACARTE_", "ANALYST_", "DBT_"))}
-        environ.update({
-            "LACARTE_ENV_FILE": str(self.root / ".env"), "LACARTE_DATA_DIR": str(self.root / "data"),
-            "WEBAPP_DB_PORT": str(free_port()), "WAREHOUSE_DB_PORT": str(free_port()),
-            "DBT_TARGET_PATH": str(self.root / "dbt_target"), "DBT_LOG_PATH": str(self.root / "dbt_logs"),
-        })
-        self.settings = Settings(environ=environ)
+        self.settings = Settings.isolated(self.root)
         self.instances = Instances(self.settings, root=self.root / "data")
 
     def __enter__(self) -> BenchPair:
@@ -52,12 +44,7 @@ class BenchPair:
         return run_dbt(self.settings, list(args), quiet=True)
 
     def load(self, acteurs: int) -> None:
-        """Demo data at this scale, both links, an empty map."""
+        """Demo data at this scale (the map's tables emptied with the rest), both links."""
         generate(self.settings, acteurs=acteurs, seed=42)
         self.dbt("run-operation", "refresh_fdw", "--target", "webapp")
         self.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
-        with self.connect("webapp") as conn:
-            conn.execute("""delete from qfdmo_displayedpropositionservice_sous_categories;
-                delete from qfdmo_displayedpropositionservice; delete from qfdmo_displayedacteur_labels;
-                delete from qfdmo_displayedacteur_acteur_services; delete from qfdmo_displayedacteur_sources;
-                delete from qfdmo_displayedperimetreadomicile; delete from qfdmo_displayedacteur""")

@@ -3,7 +3,6 @@ scripts/instances.py, on free ports in a temporary directory."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from lacarte.cluster import Instances, free_port
+from lacarte.cluster import Instances
 from lacarte.dbt import run_dbt
 from lacarte.settings import Settings
 
@@ -22,21 +21,7 @@ class Pair:
 
     def __init__(self, root: Path, extra: dict[str, str] | None = None):
         self.root = root
-        environ = {
-            key: value for key, value in os.environ.items()
-            if not key.startswith(("WEBAPP_", "WAREHOUSE_", "LACARTE_", "ANALYST_", "DBT_"))
-        }
-        environ.update({
-            "LACARTE_ENV_FILE": str(root / ".env"),
-            "LACARTE_DATA_DIR": str(root / "data"),
-            "WEBAPP_DB_PORT": str(free_port()),
-            "WAREHOUSE_DB_PORT": str(free_port()),
-            "DBT_TARGET_PATH": str(root / "dbt_target"),
-            "DBT_LOG_PATH": str(root / "dbt_logs"),
-            "DBT_THREADS": "4",
-        })
-        environ.update(extra or {})
-        self.settings = Settings(environ=environ)
+        self.settings = Settings.isolated(root, {"DBT_THREADS": "4", **(extra or {})})
         self.instances = Instances(self.settings, root=root / "data", throwaway=True)
 
     def up(self) -> None:

@@ -75,10 +75,7 @@ def fresh_webapp(pair: Pair) -> Pair:
     generate(pair.settings, acteurs=1500, seed=21)
     pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
     pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
-    pair.execute("webapp", "delete from qfdmo_displayedpropositionservice_sous_categories; "
-                 "delete from qfdmo_displayedpropositionservice; delete from qfdmo_displayedacteur_labels; "
-                 "delete from qfdmo_displayedacteur_acteur_services; delete from qfdmo_displayedacteur_sources; "
-                 "delete from qfdmo_displayedperimetreadomicile; delete from qfdmo_displayedacteur")
+    assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur") == [(0,)]  # emptied by generate
     return pair
 
 

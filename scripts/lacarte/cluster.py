@@ -47,10 +47,10 @@ host    all   all   ::1/128        scram-sha-256
 """
 
 
-def default_data_root() -> Path:
+def default_data_root(settings: Settings) -> Path:
     """`.pgdata` in the checkout, or a per-checkout folder in /var/tmp when the server's OS
     user cannot reach the checkout (a private home directory)."""
-    override = Settings().values.get("LACARTE_DATA_DIR")
+    override = settings.values.get("LACARTE_DATA_DIR")
     if override:
         return Path(override)
     local = PROJECT_DIR / ".pgdata"
@@ -91,7 +91,7 @@ class Instances:
 
     def __init__(self, settings: Settings, root: Path | None = None, throwaway: bool = False):
         self.settings = settings
-        self.root = Path(root) if root else default_data_root()
+        self.root = Path(root) if root else default_data_root(settings)
         self.bindir = pgbin.find_bindir(settings.values)
         self.instances = [
             Instance(side, int(settings.get(f"{side.upper()}_DB_PORT")), self.root, throwaway)

@@ -105,6 +105,22 @@ class Settings:
         self.env_file = Path(environ.get("LACARTE_ENV_FILE") or env_file or DEFAULT_ENV_FILE)
         self.values: dict[str, str] = {**DEFAULTS, **read_env_file(self.env_file), **environ}
 
+    @classmethod
+    def isolated(cls, root: Path, extra: dict[str, str] | None = None) -> Settings:
+        """Settings of a throwaway pair kept under `root`: the project's variables of the
+        current environment dropped, free ports, its own `.env`, data and dbt artifacts."""
+        from lacarte.cluster import free_port
+
+        environ = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("WEBAPP_", "WAREHOUSE_", "LACARTE_", "ANALYST_", "DBT_"))}
+        environ.update({
+            "LACARTE_ENV_FILE": str(root / ".env"), "LACARTE_DATA_DIR": str(root / "data"),
+            "WEBAPP_DB_PORT": str(free_port()), "WAREHOUSE_DB_PORT": str(free_port()),
+            "DBT_TARGET_PATH": str(root / "dbt_target"), "DBT_LOG_PATH": str(root / "dbt_logs"),
+        })
+        environ.update(extra or {})
+        return cls(environ=environ)
+
     def get(self, key: str) -> str:
         try:
             return self.values[key]
