@@ -1,44 +1,69 @@
 # The two commands: `make demo` (everything, on local instances) and `make test`.
 VENV ?= .venv
+AIRFLOW_VENV ?= .venv-airflow
 PYTHON ?= python3
-PY := $(VENV)/bin/python
+LACARTE := $(VENV)/bin/lacarte
+PIP := --quiet --disable-pip-version-check
 ACTEURS ?= 20000
 SEED ?= 42
 
-.PHONY: demo test install system-deps lint bench bench-quick down clean
+.PHONY: demo test install airflow system-deps lint docs bench bench-quick down clean lock
 
 demo: install
-	$(PY) scripts/instances.py up
-	$(PY) scripts/demo_data.py --acteurs $(ACTEURS) --seed $(SEED)
-	$(PY) scripts/deploy.py
-	$(PY) scripts/pipeline.py
-	$(PY) scripts/build_sample.py
-	$(PY) scripts/summary.py
+	$(LACARTE) instances up
+	$(LACARTE) demo-data --acteurs $(ACTEURS) --seed $(SEED)
+	$(LACARTE) deploy
+	$(LACARTE) run
+	$(LACARTE) sample build
+	$(LACARTE) status
 
-test: install
-	$(PY) -m pytest
+test: install airflow
+	$(VENV)/bin/pytest
 
 install: system-deps $(VENV)/.installed
 
 system-deps:
 	@bash scripts/install_system_deps.sh
 
-$(VENV)/.installed: requirements.txt
+# Every version pinned by the lock files; the package itself installed editable, without deps.
+$(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install $(PIP) -r requirements.lock
+	$(VENV)/bin/pip install $(PIP) --no-deps -e .
+	touch $@
+
+# Airflow in an environment of its own; its DAGs import lacarte.steps (no dependency) and
+# run the `lacarte` command of the project's environment.
+airflow: $(AIRFLOW_VENV)/.installed
+
+$(AIRFLOW_VENV)/.installed: requirements-airflow.lock pyproject.toml
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install $(PIP) -r requirements-airflow.lock
+	$(AIRFLOW_VENV)/bin/pip install $(PIP) --no-deps -e .
 	touch $@
 
 lint: install
-	$(VENV)/bin/ruff check scripts tests dags bench
+	$(VENV)/bin/ruff check src tests dags bench
+	$(VENV)/bin/sqlfluff lint models analyses macros/rules
+
+docs: install
+	$(LACARTE) instances up
+	$(VENV)/bin/dbt docs generate --project-dir . --profiles-dir profiles
+	@echo "serve it with: $(VENV)/bin/dbt docs serve --project-dir . --profiles-dir profiles"
 
 bench: install
-	$(PY) bench/run.py
+	$(VENV)/bin/python -m bench.run
 
 bench-quick: install
-	$(PY) bench/run.py --quick
+	$(VENV)/bin/python -m bench.run --quick
 
 down: install
-	$(PY) scripts/instances.py down
+	$(LACARTE) instances down
+
+# Regenerate the lock files after changing pyproject.toml or requirements-airflow.in.
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(VENV)/bin/uv pip compile requirements-airflow.in -o requirements-airflow.lock --python-version 3.11
 
 clean:
 	rm -rf target logs

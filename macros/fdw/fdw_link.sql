@@ -1,4 +1,5 @@
-{#- The configuration of the link owned by a target: vars `fdw_links` + the environment. -#}
+{#- The configuration of the link owned by a target: vars `fdw_links` and
+    `fdw_server_options`, the remote's address and TLS settings from the environment. -#}
 {% macro fdw_link(target_name=none) %}
     {%- set name = target_name or target.name -%}
     {%- set links = var('fdw_links') -%}
@@ -9,12 +10,22 @@
     {%- endif -%}
     {%- set link = links[name] -%}
     {%- set prefix = link.remote_env -%}
-    {%- set host = env_var(prefix ~ '_FDW_HOST', env_var(prefix ~ '_DB_HOST', '127.0.0.1')) -%}
     {%- set default_port = '55432' if prefix == 'WEBAPP' else '55433' -%}
-    {%- set port = env_var(prefix ~ '_FDW_PORT', env_var(prefix ~ '_DB_PORT', default_port)) -%}
-    {%- set dbname = env_var(prefix ~ '_FDW_DBNAME', env_var(prefix ~ '_DB_NAME', prefix | lower)) -%}
-    {%- set options = {'host': host, 'port': port | string, 'dbname': dbname} -%}
+    {%- set options = {
+        'host': fdw_setting(prefix, 'HOST', '127.0.0.1'),
+        'port': fdw_setting(prefix, 'PORT', default_port),
+        'dbname': fdw_setting(prefix, 'DBNAME', env_var(prefix ~ '_DB_NAME', prefix | lower)),
+        'sslmode': fdw_sslmode(fdw_setting(prefix, 'SSLMODE', 'verify-full')),
+    } -%}
+    {%- set rootcert = fdw_setting(prefix, 'SSLROOTCERT', '') -%}
+    {%- if rootcert -%}
+        {%- do options.update({'sslrootcert': rootcert}) -%}
+    {%- endif -%}
     {%- do options.update(var('fdw_server_options')) -%}
+    {%- set tables = fdw_remote_tables(link) -%}
+    {%- if link.tables_from_source -%}
+        {%- do refuse_unlinkable_tables(tables, "the dbt sources of " ~ link.tables_from_source) -%}
+    {%- endif -%}
     {%- do return({
         'target': name,
         'server': link.server,
@@ -22,9 +33,26 @@
         'remote_schema': link.remote_schema,
         'remote_user': link.remote_user,
         'password_setting': link.password_setting,
+        'grants_sources_to': link.grants_sources_to,
+        'publish_scope': link.publish_scope or 'all',
         'options': options,
-        'tables': fdw_remote_tables(link),
+        'tables': tables,
     }) -%}
+{% endmacro %}
+
+
+{#- <PREFIX>_FDW_<NAME>, else <PREFIX>_DB_<NAME>, else the default (HOST, PORT, SSLMODE…). -#}
+{% macro fdw_setting(prefix, name, default) %}
+    {%- set db_name = 'NAME' if name == 'DBNAME' else name -%}
+    {{ return(env_var(prefix ~ '_FDW_' ~ name, env_var(prefix ~ '_DB_' ~ db_name, default)) | trim) }}
+{% endmacro %}
+
+
+{#- TLS is required on the links: require, verify-ca or verify-full. Anything else (a typo,
+    a weaker mode) falls back to the strictest, verify-full. -#}
+{% macro fdw_sslmode(value) %}
+    {%- set cleaned = value | trim | lower -%}
+    {{ return(cleaned if cleaned in ('require', 'verify-ca', 'verify-full') else 'verify-full') }}
 {% endmacro %}
 
 
@@ -46,12 +74,12 @@
 
 
 {#- A SQL string literal (single quotes doubled). -#}
-{% macro fdw_literal(value) -%}
+{% macro sql_literal(value) -%}
     '{{ (value | string).replace("'", "''") }}'
 {%- endmacro %}
 
 
 {#- A SQL text[] literal. -#}
-{% macro fdw_text_array(values) -%}
-    array[{% for value in values %}{{ fdw_literal(value) }}{{ ', ' if not loop.last }}{% endfor %}]::text[]
+{% macro sql_text_array(values) -%}
+    array[{% for value in values %}{{ sql_literal(value) }}{{ ', ' if not loop.last }}{% endfor %}]::text[]
 {%- endmacro %}

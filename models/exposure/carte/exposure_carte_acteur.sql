@@ -17,6 +17,6 @@ select
     location,
     cree_le::timestamptz as cree_le,
     modifie_le::timestamptz as modifie_le,
-    code_commune_insee::varchar(5) as code_commune_insee,
+    code_commune_insee::varchar(10) as code_commune_insee,
     epci_id::integer as epci_id
 from {{ ref('carte_acteurs') }}

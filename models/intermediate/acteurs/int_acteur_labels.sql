@@ -1,7 +1,4 @@
 {{ config(indexes=[{'columns': ['acteur_id']}]) }}
 
--- The relation after the revision and parent rules (see relation_of_acteurs).
-{{ relation_of_acteurs(
-    ref('stg_webapp__acteur_labels'), 'acteur_id',
-    ref('stg_webapp__revision_acteur_labels'), 'revisionacteur_id',
-    ['labelqualite_id']) }}
+-- Rule 3: the quality labels as the map shows them (parents absorb their ACTIF children's).
+{{ absorbed_relation(ref('int_acteur_labels__own'), ['labelqualite_id']) }}

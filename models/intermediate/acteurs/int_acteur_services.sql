@@ -1,7 +1,4 @@
 {{ config(indexes=[{'columns': ['acteur_id']}]) }}
 
--- The relation after the revision and parent rules (see relation_of_acteurs).
-{{ relation_of_acteurs(
-    ref('stg_webapp__acteur_acteur_services'), 'acteur_id',
-    ref('stg_webapp__revision_acteur_acteur_services'), 'revisionacteur_id',
-    ['acteurservice_id']) }}
+-- Rule 3: the services as the map shows them (parents absorb their ACTIF children's).
+{{ absorbed_relation(ref('int_acteur_services__own'), ['acteurservice_id']) }}

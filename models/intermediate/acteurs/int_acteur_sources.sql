@@ -1,15 +1,26 @@
 {{ config(indexes=[{'columns': ['acteur_id']}]) }}
 
--- Rule 3: the sources of an actor: its own, or for a parent those of its ACTIF children.
-with owners as (
-    select * from {{ ref('int_acteurs__relation_owners') }}
+-- Rule 3: the sources of each actor: its own, and for a parent those of its ACTIF children
+-- (a child keeps its own too, for the admin view).
+with acteurs as (
+    select identifiant_unique, source_id from {{ ref('int_acteurs__overlaid') }}
+    where source_id is not null
 ),
 
-acteurs as (
-    select identifiant_unique, source_id, identifiant_externe from {{ ref('int_acteurs__overlaid') }}
+owners as (
+    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+),
+
+absorbed as (
+    select owners.acteur_id, acteurs.source_id
+    from owners
+    join acteurs on acteurs.identifiant_unique = owners.source_acteur_id
+),
+
+own as (
+    select identifiant_unique as acteur_id, source_id from acteurs
 )
 
-select distinct owners.acteur_id, acteurs.source_id
-from owners
-join acteurs on acteurs.identifiant_unique = owners.source_acteur_id
-where acteurs.source_id is not null
+select acteur_id, source_id from absorbed
+union
+select acteur_id, source_id from own

@@ -1,10 +1,10 @@
 {{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
 
 -- Rule 6: the commune of each actor, from its postal code and its city name (the name
--- decides between communes sharing a postal code). No match: no row.
+-- decides between communes sharing a postal code). No match, or two: no row.
 with acteurs as (
     select identifiant_unique, code_postal, {{ normalize_commune_name('ville') }} as ville_normalisee
-    from {{ ref('int_acteurs__resolved') }}
+    from {{ ref('int_acteurs__overlaid') }}
     where code_postal <> ''
 ),
 

@@ -1,13 +1,17 @@
 {{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
 
--- Rule 3: actors as the map may show them: children left out, and a parent's
--- lieu_prestation following its ACTIF children.
+-- Rule 3 for every actor of the overlay: whether it is a parent or a child, its parent's
+-- status, and a parent's lieu_prestation following its ACTIF children.
 with acteurs as (
     select * from {{ ref('int_acteurs__overlaid') }}
 ),
 
 owners as (
-    select * from {{ ref('int_acteurs__relation_owners') }}
+    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+),
+
+parents as (
+    select identifiant_unique, statut from acteurs
 ),
 
 children_places as (
@@ -32,14 +36,15 @@ resolved as (
             when children_places.only_place is not null then children_places.only_place
             else coalesce(acteurs.lieu_prestation, 'SUR_PLACE')
         end as lieu_prestation_resolved,
-        children_places.acteur_id is not null as is_parent
+        children_places.acteur_id is not null as is_parent,
+        not exists (
+            select from owners
+            where owners.source_acteur_id = acteurs.identifiant_unique and owners.acteur_id = acteurs.identifiant_unique
+        ) as is_child,
+        parents.statut as parent_statut
     from acteurs
     left join children_places on children_places.acteur_id = acteurs.identifiant_unique
-    where exists (
-        select from owners
-        where owners.acteur_id = acteurs.identifiant_unique
-            and owners.source_acteur_id = acteurs.identifiant_unique
-    )
+    left join parents on parents.identifiant_unique = acteurs.parent_id
 )
 
 select * from resolved

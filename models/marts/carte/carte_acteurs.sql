@@ -9,7 +9,7 @@ with acteurs as (
 ),
 
 propositions as (
-    select distinct acteur_id from {{ ref('int_acteur_propositions') }}
+    select distinct acteur_id from {{ ref('int_acteur_proposition_sous_categories') }}
 ),
 
 communes as (
@@ -23,7 +23,9 @@ epcis as (
 shown as (
     select acteurs.*
     from acteurs
-    where acteurs.statut = 'ACTIF'
+    where not acteurs.is_child
+        and acteurs.statut = 'ACTIF'
+        and (acteurs.parent_id is null or acteurs.parent_statut = 'ACTIF')
         and lower(acteurs.public_accueilli) not in ('aucun', 'professionnels')
         and acteurs.lieu_prestation_resolved <> 'A_DOMICILE'
         and exists (select from propositions where propositions.acteur_id = acteurs.identifiant_unique)
@@ -45,7 +47,7 @@ select
     shown.location,
     shown.cree_le,
     shown.modifie_le,
-    communes.code_commune_insee,
+    coalesce(communes.code_commune_insee, '') as code_commune_insee,
     communes.code_epci,
     epcis.id as epci_id
 from shown

@@ -2,7 +2,7 @@
 
 -- The sub-categories of each proposition La Carte shows.
 with sous_categories as (
-    select * from {{ ref('int_acteur_propositions') }}
+    select * from {{ ref('int_acteur_proposition_sous_categories') }}
 ),
 
 propositions as (

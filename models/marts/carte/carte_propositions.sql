@@ -1,8 +1,9 @@
 {{ config(indexes=[{'columns': ['id'], 'unique': true}, {'columns': ['acteur_id']}]) }}
 
--- The propositions of the actors La Carte shows, one per (actor, action), with a stable id.
+-- The propositions of the actors La Carte shows, one per (actor, action) with at least one
+-- sub-category, with a stable id (rule 5).
 with propositions as (
-    select distinct acteur_id, action_id from {{ ref('int_acteur_propositions') }}
+    select distinct acteur_id, action_id from {{ ref('int_acteur_proposition_sous_categories') }}
 ),
 
 acteurs as (
@@ -10,7 +11,7 @@ acteurs as (
 )
 
 select
-    md5(propositions.acteur_id || '|' || propositions.action_id) as id,
+    {{ proposition_id('propositions.acteur_id', 'propositions.action_id') }} as id,
     propositions.acteur_id,
     propositions.action_id
 from propositions

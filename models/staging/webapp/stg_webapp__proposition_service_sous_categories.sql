@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['propositionservice_id']}]) }}
+{{ config(indexes=[{'columns': ['proposition_id']}]) }}
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_propositionservice_sous_categories') }}
@@ -7,7 +7,7 @@ with source as (
 renamed as (
     select
         id,
-        propositionservice_id,
+        propositionservice_id as proposition_id,
         souscategorieobjet_id
     from source
 )

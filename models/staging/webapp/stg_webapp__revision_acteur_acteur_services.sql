@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['revisionacteur_id']}]) }}
+{{ config(indexes=[{'columns': ['acteur_id']}]) }}
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_revisionacteur_acteur_services') }}
@@ -7,7 +7,7 @@ with source as (
 renamed as (
     select
         id,
-        revisionacteur_id,
+        revisionacteur_id as acteur_id,
         acteurservice_id
     from source
 )

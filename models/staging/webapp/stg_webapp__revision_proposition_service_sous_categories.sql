@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['revisionpropositionservice_id']}]) }}
+{{ config(indexes=[{'columns': ['proposition_id']}]) }}
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_revisionpropositionservice_sous_categories') }}
@@ -7,7 +7,7 @@ with source as (
 renamed as (
     select
         id,
-        revisionpropositionservice_id,
+        revisionpropositionservice_id as proposition_id,
         souscategorieobjet_id
     from source
 )

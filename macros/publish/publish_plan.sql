@@ -1,0 +1,84 @@
+{#- The exposure models that fill a webapp table, from the graph: each declares in
+    `config.meta.publish` the table it fills and its place in the order of publication; its
+    key is its primary-key constraint. Returns them in order. -#}
+{% macro published_exposures() %}
+    {%- set found = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('publish') -%}
+        {%- set publish = node.config.meta.publish -%}
+        {%- set keys = node.constraints | selectattr('type', 'equalto', 'primary_key') | list -%}
+        {%- if keys | length != 1 -%}
+            {{ exceptions.raise_compiler_error("exposure model " ~ node.name
+                ~ " must have exactly one primary_key constraint: it is the key of its publication") }}
+        {%- endif -%}
+        {%- do found.append({
+            'model': node.alias or node.name,
+            'table': publish.table,
+            'order': publish.order,
+            'key': keys[0].columns,
+            'acteur_column': publish.get('acteur_column'),
+            'may_be_empty': publish.get('may_be_empty', false),
+        }) -%}
+    {%- endfor -%}
+    {{ return(found | sort(attribute='order')) }}
+{% endmacro %}
+
+
+{#- The columns of a table as {name: {type, not_null, has_default}} from the live catalog. -#}
+{% macro publish_columns(schema, table) %}
+    {%- set result = run_query("
+select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef or a.attidentity <> ''
+from pg_attribute as a
+where a.attrelid = to_regclass(format('%I.%I', " ~ sql_literal(schema) ~ ", " ~ sql_literal(table) ~ "))
+    and a.attnum > 0 and not a.attisdropped
+order by a.attnum") -%}
+    {%- set columns = {} -%}
+    {%- for row in result.rows -%}
+        {%- do columns.update({row[0]: {'type': row[1], 'not_null': row[2], 'has_default': row[3]}}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{#- A column compared by value: geographies by their exact binary form. -#}
+{% macro publish_compared(alias, column, type) -%}
+    {{ alias }}.{{ adapter.quote(column) }}{{ '::bytea' if type.startswith('geography') or type.startswith('geometry') else '' }}
+{%- endmacro %}
+
+
+{#- For a publication restricted to the sampled actors: the condition keeping an exposure's
+    rows. A table with an actor column keeps the actors the database holds (the tables of rule
+    `acteurs` keyed by identifiant_unique); another follows its foreign key to a table
+    published before it. -#}
+{% macro publish_restriction(item, done) %}
+    {%- if item.acteur_column -%}
+        {%- set holders = [] -%}
+        {%- for table, rule in var('webapp_tables').tables.items()
+              if rule.rule == 'acteurs' and rule.column == 'identifiant_unique' -%}
+            {%- do holders.append("select identifiant_unique from public." ~ adapter.quote(table)) -%}
+        {%- endfor -%}
+        {{ return(adapter.quote(item.acteur_column) ~ " in (" ~ (holders | join(' union ')) ~ ")") }}
+    {%- endif -%}
+    {%- set fks = run_query("
+select a.attname, confrel.relname, fa.attname
+from pg_constraint as c
+join pg_class as confrel on confrel.oid = c.confrelid
+join pg_attribute as a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+join pg_attribute as fa on fa.attrelid = c.confrelid and fa.attnum = c.confkey[1]
+where c.contype = 'f' and cardinality(c.conkey) = 1
+    and c.conrelid = to_regclass(format('public.%I', " ~ sql_literal(item.table) ~ "))
+order by 1") -%}
+    {%- for fk in fks.rows if fk[1] in done -%}
+        {{ return(adapter.quote(fk[0]) ~ " in (select " ~ adapter.quote(fk[2]) ~ " from "
+            ~ adapter.quote('publish_next_' ~ fk[1]) ~ ")") }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("cannot restrict " ~ item.model ~ " to the sampled actors: give it "
+        ~ "meta.publish.acteur_column, or a foreign key to a table published before it") }}
+{% endmacro %}
+
+
+{#- Quoted column names, optionally qualified: "a", "b" or nxt."a", nxt."b". -#}
+{% macro quoted_columns(columns, alias=none) -%}
+    {%- for column in columns -%}
+        {{ alias ~ '.' if alias else '' }}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}

@@ -1,0 +1,109 @@
+{{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
+
+-- The open-data export: one row per actor of the map whose source (a parent: one of its
+-- ACTIF children's) is under OPEN_LICENSE, with its contributors, labels, services and, per
+-- action, the codes of its sub-categories. Mobile numbers and the addresses of home-only
+-- actors are left out.
+{#- One column per action of the webapp (none in a unit test, whose inputs are not tables). -#}
+{%- set action_codes = [] %}
+{%- set actions_table = ref('stg_webapp__actions') %}
+{%- if execute and actions_table.schema %}
+    {%- set action_codes = run_query("select code from " ~ actions_table ~ " order by \"order\", code").columns[0].values() %}
+{%- endif %}
+
+with acteurs as (
+    select * from {{ ref('carte_acteurs') }}
+),
+
+sources as (
+    select id, libelle, licence from {{ ref('stg_webapp__sources') }}
+),
+
+owners as (
+    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+),
+
+contributions as (
+    -- each actor's contributing rows: its own, or a parent's ACTIF children's
+    select owners.acteur_id, overlaid.source_id, overlaid.identifiant_externe
+    from owners
+    join {{ ref('int_acteurs__overlaid') }} as overlaid on overlaid.identifiant_unique = owners.source_acteur_id
+    join sources on sources.id = overlaid.source_id
+    where sources.licence = 'OPEN_LICENSE'
+),
+
+contributors as (
+    select
+        contributions.acteur_id,
+        string_agg(distinct sources.libelle, '|' order by sources.libelle) as libelles,
+        jsonb_object_agg(sources.libelle, contributions.identifiant_externe) as identifiants
+    from contributions
+    join sources on sources.id = contributions.source_id
+    group by contributions.acteur_id
+),
+
+labels as (
+    select carte_labels.acteur_id, string_agg(l.code, '|' order by l.code) as codes
+    from {{ ref('carte_acteur_labels') }} as carte_labels
+    join {{ ref('stg_webapp__labels') }} as l on l.id = carte_labels.labelqualite_id
+    group by carte_labels.acteur_id
+),
+
+services as (
+    select carte_services.acteur_id, string_agg(s.code, '|' order by s.code) as codes
+    from {{ ref('carte_acteur_services') }} as carte_services
+    join {{ ref('stg_webapp__acteur_services') }} as s on s.id = carte_services.acteurservice_id
+    group by carte_services.acteur_id
+),
+
+offers as (
+    select
+        propositions.acteur_id,
+        actions.code as action_code,
+        string_agg(sous_categories.code, '|' order by sous_categories.code) as codes
+    from {{ ref('carte_propositions') }} as propositions
+    join {{ ref('carte_proposition_sous_categories') }} as links on links.proposition_id = propositions.id
+    join {{ ref('stg_webapp__actions') }} as actions on actions.id = propositions.action_id
+    join {{ ref('stg_webapp__sous_categories_objet') }} as sous_categories
+        on sous_categories.id = links.souscategorieobjet_id
+    group by propositions.acteur_id, actions.code
+),
+
+offers_by_action as (
+    select
+        acteur_id
+        {%- for code in action_codes %},
+        max(codes) filter (where action_code = {{ sql_literal(code) }}) as {{ adapter.quote(code) }}
+        {%- endfor %}
+    from offers
+    group by acteur_id
+)
+
+select
+    acteurs.identifiant_unique,
+    acteurs.uuid,
+    acteurs.nom,
+    acteurs.nom_commercial,
+    acteurs.nom_officiel,
+    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.adresse end as adresse,
+    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.adresse_complement end
+        as adresse_complement,
+    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.code_postal end as code_postal,
+    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.ville end as ville,
+    acteurs.url,
+    acteurs.email,
+    case when acteurs.telephone ~ '^(0[67]|\+33 ?[67])' then '' else acteurs.telephone end as telephone,
+    st_y(acteurs.location::geometry) as latitude,
+    st_x(acteurs.location::geometry) as longitude,
+    'Que faire de mes objets et déchets|ADEME|' || contributors.libelles as paternite,
+    contributors.identifiants as identifiants_des_contributeurs,
+    coalesce(labels.codes, '') as labels,
+    coalesce(services.codes, '') as services
+    {%- for code in action_codes %},
+    coalesce(offers_by_action.{{ adapter.quote(code) }}, '') as {{ adapter.quote(code) }}
+    {%- endfor %}
+from acteurs
+join contributors on contributors.acteur_id = acteurs.identifiant_unique
+left join labels on labels.acteur_id = acteurs.identifiant_unique
+left join services on services.acteur_id = acteurs.identifiant_unique
+left join offers_by_action on offers_by_action.acteur_id = acteurs.identifiant_unique

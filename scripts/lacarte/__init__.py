@@ -1,1 +1,0 @@
-"""Shared plumbing of the command-line tools: settings, instances, connections, dbt."""
