@@ -1,4 +1,4 @@
-"""The local instances: lifecycle, idempotency and refusals of bad input."""
+"""The local instances: lifecycle, idempotency, TLS, and refusals of bad input."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from lacarte import pgbin
-from lacarte.cluster import Instances, free_port
 from lacarte.db import connect
 from lacarte.errors import UserError
-from lacarte.settings import PROJECT_DIR, Settings
-from tests.platform_pair import Pair, throwaway_pair
+from lacarte.instances import pgbin
+from lacarte.instances.cluster import Instances, free_port
+from lacarte.settings import Settings
+from tests.platform_pair import PROJECT, Pair, throwaway_pair
 
 
 def test_up_is_idempotent_and_down_when_stopped_is_a_no_op():
@@ -50,12 +51,35 @@ def test_roles_databases_and_extensions(pair: Pair):
     assert "default_transaction_read_only=on" in readers[0][0]
 
 
+def test_every_connection_is_tls_and_the_server_is_verified(pair: Pair):
+    database = pair.settings.database("webapp")
+    assert database.sslmode == "verify-full" and database.sslrootcert
+    with pair.connect("webapp") as conn:
+        assert conn.execute("select ssl from pg_stat_ssl where pid = pg_backend_pid()").fetchone() == (True,)
+    with pytest.raises(psycopg.OperationalError, match="no encryption|rejects connection"):
+        psycopg.connect(**database.conninfo(sslmode="disable"))
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed|certificate"):
+        psycopg.connect(**database.conninfo(sslrootcert="system"))
+    # The links connect with TLS too.
+    with pair.connect("webapp", user="admin") as conn:
+        assert "sslmode=require" in ",".join(conn.execute(
+            "select srvoptions from pg_foreign_server where srvname = 'qfdmo_server'").fetchone()[0])
+
+
+@pytest.mark.parametrize("value", ["disable", "prefer", "allow", "verify_full", ""])
+def test_a_weak_or_misspelt_sslmode_is_refused(pair: Pair, value: str):
+    settings = pair.settings.with_values(WEBAPP_DB_SSLMODE=value)
+    with pytest.raises(UserError, match="WEBAPP_DB_SSLMODE"):
+        settings.database("webapp")
+
+
 def test_wrong_password_is_refused(pair: Pair):
     database = pair.settings.database("webapp")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(**database.conninfo(password="not-the-password"))
-    with pytest.raises(UserError, match="password does not match"):
-        with connect(pair.settings.database("webapp").__class__(**{**database.__dict__, "password": "wrong"})):
+    wrong = pair.settings.with_values(WEBAPP_DB_PASSWORD="wrong")
+    with pytest.raises(UserError, match="password of role webapp is refused"):
+        with connect(wrong.database("webapp")):
             pass
 
 
@@ -68,12 +92,12 @@ def test_password_is_required_even_on_the_socket(pair: Pair):
 
 def test_env_file_is_private_and_refused_when_readable(tmp_path):
     env_file = tmp_path / ".env"
-    settings = Settings(environ={"LACARTE_ENV_FILE": str(env_file)})
-    assert settings.ensure_passwords()
+    settings = Settings(PROJECT, environ={"LACARTE_ENV_FILE": str(env_file)})
+    assert settings.ensure_local_secrets()
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
     env_file.chmod(0o644)
     with pytest.raises(UserError, match="chmod 600"):
-        Settings(environ={"LACARTE_ENV_FILE": str(env_file)})
+        Settings(PROJECT, environ={"LACARTE_ENV_FILE": str(env_file)})
 
 
 def test_port_taken_is_refused_and_creates_nothing(tmp_path):
@@ -81,7 +105,7 @@ def test_port_taken_is_refused_and_creates_nothing(tmp_path):
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         taken = squatter.getsockname()[1]
-        settings = Settings(environ={
+        settings = Settings(PROJECT, environ={
             "LACARTE_ENV_FILE": str(tmp_path / ".env"),
             "WEBAPP_DB_PORT": str(taken), "WAREHOUSE_DB_PORT": str(free_port()),
         })
@@ -101,10 +125,21 @@ def test_missing_binaries_are_reported(monkeypatch, tmp_path):
         pgbin.find_bindir({"LACARTE_PG_BINDIR": str(tmp_path)})
 
 
-def test_cli_rejects_an_unknown_subcommand():
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "scripts" / "instances.py"), "explode"],
-        capture_output=True, text=True, env={**os.environ, "LACARTE_ENV_FILE": "/nonexistent/.env"},
-    )
-    assert result.returncode == 2
-    assert "invalid choice: 'explode'" in result.stderr
+LACARTE = str(Path(sys.executable).with_name("lacarte"))  # the console script of this environment
+
+
+def lacarte(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([LACARTE, *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "LACARTE_ENV_FILE": "/nonexistent/.env", **(env or {})}, timeout=120)
+
+
+def test_cli_help_and_refusals(tmp_path):
+    assert "deploy" in lacarte("--help").stdout
+    for command in ("instances", "demo-data", "deploy", "run", "sample", "status"):
+        shown = lacarte(command, "--help")
+        assert shown.returncode == 0 and "usage: lacarte " + command in shown.stdout, command
+    unknown = lacarte("explode")
+    assert unknown.returncode == 2 and "invalid choice: 'explode'" in unknown.stderr
+    nowhere = lacarte("status", cwd=tmp_path)
+    assert nowhere.returncode == 2 and "no lacarte dbt project here" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr

@@ -1,8 +1,10 @@
-"""The postgres_fdw links: what they import, idempotency, atomicity, read-only, secrets, speed."""
+"""The postgres_fdw links: what they import, idempotency, atomicity, read-only, tampering,
+secrets and refusals."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -13,11 +15,16 @@ import psycopg
 import pytest
 import yaml
 
-from lacarte.dbt import DbtFailure
-from lacarte.settings import PROJECT_DIR, Settings
-from tests.platform_pair import Pair
+from lacarte.dbt import DbtFailure, run_dbt
+from lacarte.errors import UserError
+from lacarte.pipeline import run_steps
+from lacarte.project import Project
+from lacarte.settings import Settings
+from lacarte.steps import DEPLOY, MAIN, step_named
+from tests.platform_pair import PROJECT, Pair
 
-SOURCES_YAML = PROJECT_DIR / "models" / "staging" / "webapp" / "_webapp__models.yml"
+SOURCES_YAML = PROJECT.root / "models" / "staging" / "webapp" / "_webapp__models.yml"
+LACARTE = str(Path(sys.executable).with_name("lacarte"))
 
 
 def declared_source_tables() -> set[str]:
@@ -41,33 +48,65 @@ def link_snapshot(pair: Pair) -> tuple:
     return server, foreign_tables(pair, "warehouse", "webapp_public")
 
 
+def refresh(pair: Pair, target: str, *args: str, settings: Settings | None = None):
+    return run_dbt(settings or pair.settings, ["run-operation", "refresh_fdw", "--target", target, *args], quiet=True,
+                   link_password_for=target)
+
+
 def test_warehouse_link_imports_exactly_the_declared_sources(linked_pair: Pair):
     imported = set(foreign_tables(linked_pair, "warehouse", "webapp_public"))
     assert imported == declared_source_tables()
-    assert not imported & {"auth_user", "django_session", "data_suggestion", "qfdmo_displayedacteur"}
+    granted = {r[0] for r in linked_pair.query("webapp", """select table_name from information_schema.role_table_grants
+        where grantee = 'webapp_reader' and table_schema = 'public'""", user="admin")}
+    assert granted == declared_source_tables()
 
 
 def test_webapp_link_imports_the_exposure_schema_only(linked_pair: Pair):
     imported = set(foreign_tables(linked_pair, "webapp", "warehouse_public"))
     built = {r[0] for r in linked_pair.query("warehouse", "select tablename from pg_tables where schemaname = 'exposure'")}
-    assert imported == built
-    assert len(imported) == 7
+    assert imported == built and len(imported) == 14
 
 
-def test_server_options(linked_pair: Pair):
+def test_server_options_say_read_only_tls_and_pushdown(linked_pair: Pair):
     options = dict(o.split("=", 1) for o in linked_pair.query(
         "warehouse", "select srvoptions from pg_foreign_server where srvname = 'webapp_server'")[0][0])
-    assert options["fetch_size"] == "10000"
-    assert options["extensions"] == "postgis"
-    assert options["updatable"] == "false"
-    assert options["truncatable"] == "false"
+    assert options["fetch_size"] == "10000" and options["extensions"] == "postgis"
+    assert options["updatable"] == "false" and options["truncatable"] == "false"
+    assert options["sslmode"] == "verify-full" and options["sslrootcert"].endswith("ca.crt")
 
 
-def test_a_no_op_refresh_keeps_every_foreign_table_and_what_is_built_on_it(linked_pair: Pair):
+@pytest.fixture
+def project_copy(tmp_path) -> Project:
+    """A copy of the dbt project, to declare what the real one must never declare."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT.root, root, ignore=shutil.ignore_patterns(
+        ".venv*", ".pgdata", ".git", "target", "logs", "dbt_packages", "bench", "tests", "src", "*.lock"))
+    return Project(root)
+
+
+def test_personal_tables_are_never_linked_whatever_the_sources_say(linked_pair: Pair, project_copy: Project):
+    real = yaml.safe_load((project_copy.root / "models/staging/webapp/_webapp__models.yml").read_text())
+    real["sources"][0]["tables"] += [{"name": "auth_user"}, {"name": "data_suggestion"}]
+    (project_copy.root / "models/staging/webapp/_webapp__models.yml").write_text(yaml.safe_dump(real))
+    settings = Settings(project_copy, environ={**linked_pair.settings.values,
+                                               "DBT_TARGET_PATH": str(project_copy.root / "target")})
+    before = link_snapshot(linked_pair)
+    for target in ("webapp", "warehouse"):
+        with pytest.raises(DbtFailure, match=r"auth_user \(personal\), data_suggestion \(excluded\)"):
+            refresh(linked_pair, target, settings=settings)
+    assert link_snapshot(linked_pair) == before
+    grants = linked_pair.query("webapp", """select count(*) from information_schema.role_table_grants
+        where grantee = 'webapp_reader' and table_name in ('auth_user', 'data_suggestion')""", user="admin")
+    assert grants == [(0,)]
+
+
+def test_a_no_op_refresh_keeps_every_foreign_table_and_what_is_built_on_it(linked_pair: Pair, capsys):
     linked_pair.execute("warehouse", "create schema if not exists scratch; "
                         "create or replace view scratch.actions as select id, code from webapp_public.qfdmo_action")
     before = foreign_tables(linked_pair, "warehouse", "webapp_public")
-    linked_pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+    capsys.readouterr()
+    refresh(linked_pair, "warehouse")
+    assert "0 change(s), 20 table(s) unchanged" in capsys.readouterr().out
     assert foreign_tables(linked_pair, "warehouse", "webapp_public") == before
     assert linked_pair.query("warehouse", "select count(*) > 0 from scratch.actions") == [(True,)]
 
@@ -76,51 +115,70 @@ def test_dry_run_then_dependents_then_cascade(linked_pair: Pair, capsys):
     pair = linked_pair
     pair.execute("warehouse", "create schema if not exists scratch; "
                  "create or replace view scratch.actions as select id, code from webapp_public.qfdmo_action")
-    pair.execute("webapp", "alter table qfdmo_action add column couleur text not null default ''")
+    pair.execute("webapp", "alter table qfdmo_action add column couleur2 text not null default ''")
     try:
         before = foreign_tables(pair, "warehouse", "webapp_public")
         capsys.readouterr()
-        pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse", "--args", "{dry_run: true}")
+        refresh(pair, "warehouse", "--args", "{dry_run: true}")
         out = capsys.readouterr().out
-        assert "[dry run] would apply: change qfdmo_action (column couleur added (text not null)" in out
-        assert "refused without cascade: scratch.actions depend on it" in out
+        assert "would change webapp_public.qfdmo_action (column couleur2 added (text not null))" in out
+        assert "refused without cascade: webapp_public.qfdmo_action must be re-imported but these objects depend on it: " \
+               "scratch.actions" in out
         assert foreign_tables(pair, "warehouse", "webapp_public") == before
         with pytest.raises(DbtFailure, match="scratch.actions"):
-            pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+            refresh(pair, "warehouse")
         assert foreign_tables(pair, "warehouse", "webapp_public") == before
-        pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse", "--args", "{cascade: true}")
+        refresh(pair, "warehouse", "--args", "{cascade: true}")
         after = foreign_tables(pair, "warehouse", "webapp_public")
-        assert "couleur text" in after["qfdmo_action"][1]
+        assert "couleur2 text" in after["qfdmo_action"][1]
         assert pair.query("warehouse", "select to_regclass('scratch.actions')") == [(None,)]
         # Only the changed table was re-imported.
         assert {k: v for k, v in after.items() if k != "qfdmo_action"} == {
             k: v for k, v in before.items() if k != "qfdmo_action"}
     finally:
-        pair.execute("webapp", "alter table qfdmo_action drop column if exists couleur")
-        pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+        pair.execute("webapp", "alter table qfdmo_action drop column if exists couleur2")
+        refresh(pair, "warehouse")
+
+
+@pytest.mark.parametrize("args, message", [
+    ("{cascade: 'false'}", 'argument cascade must be true or false.*got "false"'),
+    ("{dry_run: 1}", "argument dry_run must be true or false.*got 1"),
+])
+def test_arguments_of_the_wrong_type_change_nothing(linked_pair: Pair, args: str, message: str):
+    linked_pair.execute("warehouse", "create schema if not exists scratch; "
+                        "create or replace view scratch.actions as select id, code from webapp_public.qfdmo_action")
+    linked_pair.execute("webapp", "alter table qfdmo_action add column couleur3 text")
+    try:
+        before = link_snapshot(linked_pair)
+        with pytest.raises(DbtFailure, match=message):
+            refresh(linked_pair, "warehouse", "--args", args)
+        assert link_snapshot(linked_pair) == before
+        assert linked_pair.query("warehouse", "select to_regclass('scratch.actions') is not null") == [(True,)]
+    finally:
+        linked_pair.execute("webapp", "alter table qfdmo_action drop column couleur3")
+        linked_pair.execute("warehouse", "drop view if exists scratch.actions")
 
 
 def test_remote_stopped_leaves_the_link_as_it_was(linked_pair: Pair):
     pair = linked_pair
     before = link_snapshot(pair)
-    pair.execute("webapp", "alter table qfdmo_action add column couleur text")
+    pair.execute("webapp", "alter table qfdmo_action add column couleur4 text")
     webapp = pair.instances.instances[0]
     pair.instances._pg_ctl(webapp, "stop", "-w", "-m", "fast")
     try:
         with pytest.raises(DbtFailure, match="could not connect|Connection refused|connection to server"):
-            pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+            refresh(pair, "warehouse")
         assert link_snapshot(pair) == before
     finally:
         pair.up()
-        pair.execute("webapp", "alter table qfdmo_action drop column couleur")
+        pair.execute("webapp", "alter table qfdmo_action drop column couleur4")
 
 
 def test_wrong_password_leaves_the_link_as_it_was(linked_pair: Pair):
     before = link_snapshot(linked_pair)
-    wrong = Settings(environ={**linked_pair.settings.values, "WEBAPP_READER_PASSWORD": "wrong-password-123"})
-    from lacarte.dbt import run_dbt
+    wrong = linked_pair.settings.with_values(WEBAPP_READER_PASSWORD="wrong-password-123")
     with pytest.raises(DbtFailure, match="password authentication failed"):
-        run_dbt(wrong, ["run-operation", "refresh_fdw", "--target", "warehouse"], quiet=True)
+        refresh(linked_pair, "warehouse", settings=wrong)
     assert link_snapshot(linked_pair) == before
 
 
@@ -130,7 +188,7 @@ def test_type_missing_locally_leaves_the_link_as_it_was(linked_pair: Pair):
     pair.execute("webapp", "create type humeur as enum ('gai', 'triste'); alter table qfdmo_action add column humeur humeur")
     try:
         with pytest.raises(DbtFailure, match="humeur"):
-            pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+            refresh(pair, "warehouse")
         assert link_snapshot(pair) == before
     finally:
         pair.execute("webapp", "alter table qfdmo_action drop column humeur; drop type humeur")
@@ -139,21 +197,85 @@ def test_type_missing_locally_leaves_the_link_as_it_was(linked_pair: Pair):
 def test_lock_timeout_leaves_the_link_as_it_was(linked_pair: Pair):
     pair = linked_pair
     before = link_snapshot(pair)
-    pair.execute("webapp", "alter table qfdmo_action add column couleur text")
+    pair.execute("webapp", "alter table qfdmo_action add column couleur5 text")
     reader = pair.connect("warehouse", autocommit=False)
     try:
         reader.execute("select count(*) from webapp_public.qfdmo_action")  # holds its lock until rollback
         with pytest.raises(DbtFailure, match="lock timeout"):
-            pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse", "--vars", "{fdw_lock_timeout: 1s}")
+            refresh(pair, "warehouse", "--vars", "{fdw_lock_timeout: 1s}")
         reader.rollback()
         assert link_snapshot(pair) == before
     finally:
         reader.close()
-        pair.execute("webapp", "alter table qfdmo_action drop column couleur")
+        pair.execute("webapp", "alter table qfdmo_action drop column couleur5")
+
+
+def test_a_reader_cannot_block_or_touch_the_refresh(linked_pair: Pair):
+    pair = linked_pair
+    with pair.connect("warehouse", user="analyst") as analyst:
+        analyst.execute("select pg_advisory_lock(hashtext('lacarte.refresh_fdw.webapp_public'))")
+        analyst.execute("set default_transaction_read_only = off")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            analyst.execute("alter server webapp_server version 'x'")
+        pair.execute("webapp", "alter table qfdmo_action add column couleur6 text")
+        try:
+            refresh(pair, "warehouse", "--vars", "{fdw_lock_timeout: 2s}")
+            assert "couleur6 text" in foreign_tables(pair, "warehouse", "webapp_public")["qfdmo_action"][1]
+        finally:
+            pair.execute("webapp", "alter table qfdmo_action drop column couleur6")
+            refresh(pair, "warehouse")
+
+
+def status(pair: Pair, target: str, capsys) -> str:
+    capsys.readouterr()
+    pair.dbt("run-operation", "fdw_status", "--target", target)
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("tamper, untamper, seen", [
+    ("alter foreign table webapp_public.qfdmo_action options (add updatable 'true')",
+     "alter foreign table webapp_public.qfdmo_action options (drop updatable)",
+     "change webapp_public.qfdmo_action (table options webapp_server schema_name=public table_name=qfdmo_action "
+     "updatable=true -> webapp_server schema_name=public table_name=qfdmo_action)"),
+    ("alter server webapp_server options (add options '-c default_transaction_read_only=off')",
+     "alter server webapp_server options (drop options)",
+     "server option options: -c default_transaction_read_only=off -> (none)"),
+    ("alter server webapp_server options (set updatable 'true')",
+     "alter server webapp_server options (set updatable 'false')",
+     "server option updatable: true -> false"),
+    ("alter server webapp_server options (set port '1')",
+     "alter server webapp_server options (set port '{port}')",
+     "server option port: 1 -> {port}"),
+])
+def test_tampering_is_seen_by_status_and_check_and_undone_by_the_refresh(linked_pair: Pair, capsys, tamper, untamper, seen):
+    pair = linked_pair
+    port = pair.settings.get("WEBAPP_DB_PORT")
+    pair.execute("warehouse", tamper)
+    try:
+        assert seen.format(port=port) in status(pair, "warehouse", capsys)
+        with pytest.raises(DbtFailure, match="has drifted"):
+            run_steps(pair.settings, [step_named("run", "check")], quiet=True)
+        refresh(pair, "warehouse")
+        assert "drift: none" in status(pair, "warehouse", capsys)
+    except BaseException:
+        pair.execute("warehouse", untamper.format(port=port))
+        raise
+
+
+def test_refresh_does_not_write_warnings_to_the_server_log(linked_pair: Pair):
+    logs = [instance.log_file for instance in linked_pair.instances.instances]
+    sizes = [log.stat().st_size for log in logs]
+    for step in DEPLOY:
+        run_dbt(linked_pair.settings, list(step.dbt), quiet=True, link_password_for=step.link_password_for)
+    for log, size in zip(logs, sizes, strict=True):
+        with log.open("rb") as handle:
+            handle.seek(size)
+            written = handle.read().decode(errors="replace")
+        assert "WARNING" not in written, [line for line in written.splitlines() if "WARNING" in line][:5]
 
 
 @pytest.mark.parametrize("statement", [
-    "insert into {t} (id, code, libelle, afficher, \"order\") values (999, 'x', 'x', true, 1)",
+    "insert into {t} (id, code, libelle, afficher, \"order\", libelle_groupe) values (999, 'x', 'x', true, 1, 'x')",
     "update {t} set libelle = 'x'",
     "delete from {t}",
     "truncate {t}",
@@ -171,29 +293,22 @@ def test_warehouse_link_is_read_only(linked_pair: Pair, statement: str):
 
 
 @pytest.mark.parametrize("statement", [
-    "insert into {t} (displayedacteur_id, labelqualite_id) values ('x', 1)",
+    "insert into {t} (vueacteur_id, labelqualite_id) values ('x', 1)",
     "update {t} set labelqualite_id = 1",
     "delete from {t}",
     "truncate {t}",
-    "copy {t} from stdin",
 ])
 def test_webapp_link_is_read_only(linked_pair: Pair, statement: str):
-    table = "warehouse_public.exposure_carte_acteur_labels"
-    before = linked_pair.query("warehouse", "select count(*) from exposure.exposure_carte_acteur_labels")
+    table = "warehouse_public.exposure_vue_acteur_labels"
+    before = linked_pair.query("warehouse", "select count(*) from exposure.exposure_vue_acteur_labels")
     with linked_pair.connect("webapp") as conn:
         with pytest.raises(psycopg.Error):
-            if statement.startswith("copy"):
-                with conn.cursor().copy(statement.format(t=table)) as copy:
-                    copy.write_row(("x", 1))
-            else:
-                conn.execute(statement.format(t=table))
-    assert linked_pair.query("warehouse", "select count(*) from exposure.exposure_carte_acteur_labels") == before
+            conn.execute(statement.format(t=table))
+    assert linked_pair.query("warehouse", "select count(*) from exposure.exposure_vue_acteur_labels") == before
 
 
-def test_reader_roles_are_read_only_and_see_only_what_is_exposed(linked_pair: Pair):
+def test_reader_roles_see_only_what_is_exposed(linked_pair: Pair):
     with linked_pair.connect("webapp", user="webapp_reader") as conn:
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            conn.execute("create temp table t (id int)")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from auth_user")
         assert conn.execute("select count(*) from qfdmo_action").fetchone()[0] > 0
@@ -211,64 +326,78 @@ def test_spatial_filters_are_pushed_to_the_webapp(linked_pair: Pair):
     assert remote_sql and "st_dwithin" in remote_sql[0].lower(), plan
 
 
-def test_drift_guard_stops_the_build_at_once(linked_pair: Pair):
+def test_drift_stops_the_build_at_once_and_the_advice_works(linked_pair: Pair):
     pair = linked_pair
-    pair.execute("webapp", "alter table qfdmo_labelqualite add column couleur text")
+    pair.execute("webapp", "alter table qfdmo_labelqualite add column couleur7 text")
     try:
         with pytest.raises(DbtFailure) as failure:
             pair.dbt("build", "--select", "stg_webapp__labels")
         message = str(failure.value)
-        assert "webapp_public.qfdmo_labelqualite: column couleur added" in message
-        assert "dbt run-operation refresh_fdw --target warehouse" in message
+        assert "webapp_public.qfdmo_labelqualite (column couleur7 added (text))" in message
+        assert "Run `lacarte deploy`" in message
+        run_steps(pair.settings, DEPLOY, quiet=True)  # the advice
+        pair.dbt("build", "--select", "stg_webapp__labels")
     finally:
-        pair.execute("webapp", "alter table qfdmo_labelqualite drop column couleur")
-    pair.dbt("build", "--select", "stg_webapp__labels")
+        pair.execute("webapp", "alter table qfdmo_labelqualite drop column couleur7")
+        run_steps(pair.settings, DEPLOY, quiet=True)
 
 
-def test_fdw_status_shows_server_user_tables_and_drift(linked_pair: Pair, capsys):
-    linked_pair.dbt("run-operation", "fdw_status", "--target", "warehouse")
-    out = capsys.readouterr().out
-    assert "server webapp_server (" in out and "fetch_size=10000" in out
+def test_builds_are_refused_on_the_webapp_before_anything_is_created(linked_pair: Pair):
+    schemas = linked_pair.query("webapp", "select nspname from pg_namespace order by 1")
+    for command in (["build"], ["seed"], ["run", "--select", "stg_webapp__labels"]):
+        with pytest.raises(DbtFailure, match="is refused: models, seeds and tests live in the warehouse"):
+            linked_pair.dbt(*command, "--target", "webapp")
+    assert linked_pair.query("webapp", "select nspname from pg_namespace order by 1") == schemas
+
+
+def test_status_shows_server_user_tables_and_last_refresh(linked_pair: Pair, capsys):
+    out = status(linked_pair, "warehouse", capsys)
+    assert "server webapp_server (" in out and "fetch_size=10000" in out and "refreshed 20" in out
     assert "mapped remote user: user=webapp_reader" in out
     assert "qfdmo_acteur (33 columns)" in out
     assert "drift: none" in out
 
 
-def run_script(pair: Pair, script: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in pair.settings.values.items() if k.isupper() or k == "PATH"}
-    env["PATH"] = os.environ["PATH"]
-    return subprocess.run([sys.executable, str(PROJECT_DIR / "scripts" / script), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+def cli(pair: Pair, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in pair.settings.values.items() if k.isupper()}
+    env.update(PATH=os.environ["PATH"], LACARTE_PROJECT_DIR=str(PROJECT.root))
+    return subprocess.run([LACARTE, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_deploy_exits_1_when_a_refresh_fails(linked_pair: Pair):
-    linked_pair.execute("webapp", "create type humeur as enum ('gai'); alter table qfdmo_action add column humeur humeur")
-    try:
-        failed = run_script(linked_pair, "deploy.py")
-        assert failed.returncode == 1
-        assert "deploy failed at the warehouse link" in failed.stdout and "humeur" in failed.stdout
-    finally:
-        linked_pair.execute("webapp", "alter table qfdmo_action drop column humeur; drop type humeur")
-
-
-def test_deploy_refreshes_both_links_and_fails_clearly(linked_pair: Pair):
-    done = run_script(linked_pair, "deploy.py")
+def test_deploy_exit_codes(linked_pair: Pair):
+    pair = linked_pair
+    done = cli(pair, "deploy")
     assert done.returncode == 0, done.stderr
-    assert "deploy: both links are up to date" in done.stdout
-    warehouse = linked_pair.instances.instances[1]
-    linked_pair.instances._pg_ctl(warehouse, "stop", "-w", "-m", "fast")
+    env_wrong = pair.settings.with_values(WAREHOUSE_READER_PASSWORD="not-it")
+    with pytest.raises(UserError, match="logs in to the warehouse as warehouse_reader, which refuses it"):
+        run_steps(env_wrong, DEPLOY, quiet=True)
+    pair.execute("webapp", "create type humeur as enum ('gai'); alter table qfdmo_action add column humeur humeur")
     try:
-        failed = run_script(linked_pair, "deploy.py")
-        assert failed.returncode == 2
-        assert "cannot connect to warehouse@" in failed.stderr and "is the instance running?" in failed.stderr
+        failed = cli(pair, "deploy")
+        assert failed.returncode == 1 and "humeur" in failed.stderr and "Traceback" not in failed.stderr
     finally:
-        linked_pair.up()
+        pair.execute("webapp", "alter table qfdmo_action drop column humeur; drop type humeur")
+    warehouse = pair.instances.instances[1]
+    pair.instances._pg_ctl(warehouse, "stop", "-w", "-m", "fast")
+    try:
+        for command in ("deploy", "run"):
+            failed = cli(pair, command)
+            assert failed.returncode == 2, failed.stderr
+            assert "cannot connect to warehouse@" in failed.stderr and "is the instance running?" in failed.stderr
+    finally:
+        pair.up()
+
+
+def test_the_wrong_reader_password_is_a_configuration_error_naming_the_role(linked_pair: Pair):
+    env = {k: v for k, v in linked_pair.settings.values.items() if k.isupper()}
+    env.update(PATH=os.environ["PATH"], LACARTE_PROJECT_DIR=str(PROJECT.root), WEBAPP_READER_PASSWORD="not-it")
+    failed = subprocess.run([LACARTE, "deploy"], capture_output=True, text=True, env=env, timeout=300)
+    assert failed.returncode == 2
+    assert "as webapp_reader, which refuses it" in failed.stderr and "WEBAPP_READER_PASSWORD" in failed.stderr
 
 
 def test_concurrent_readers_never_fail_during_refreshes(linked_pair: Pair):
     pair = linked_pair
-    compiled = pair.dbt("compile", "--inline", "{{ fdw_refresh_sql(fdw_link(), false, false) }}")
-    refresh_sql = compiled.result.results[0].node.compiled_code
     stop = threading.Event()
     errors: list[str] = []
     reads = [0]
@@ -283,41 +412,49 @@ def test_concurrent_readers_never_fail_during_refreshes(linked_pair: Pair):
                 except psycopg.Error as error:
                     errors.append(str(error))
 
-    threads = [threading.Thread(target=reader) for _ in range(8)]
+    threads = [threading.Thread(target=reader) for _ in range(4)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     try:
-        with pair.connect("warehouse") as refresher, pair.connect("webapp") as webapp:
-            for index in range(50):
-                if index % 5 == 4:  # a real change every fifth refresh
-                    if index % 10 == 4:
-                        webapp.execute("alter table qfdmo_acteurtype add column couleur text")
-                    else:
-                        webapp.execute("alter table qfdmo_acteurtype drop column couleur")
-                refresher.execute(refresh_sql)
+        with pair.connect("webapp") as webapp:
+            for index in range(6):
+                if index % 2 == 0:
+                    webapp.execute("alter table qfdmo_acteurtype add column couleur8 text")
+                else:
+                    webapp.execute("alter table qfdmo_acteurtype drop column couleur8")
+                refresh(pair, "warehouse")
                 assert time.monotonic() < deadline
     finally:
         stop.set()
         for thread in threads:
             thread.join()
-        pair.execute("webapp", "alter table qfdmo_acteurtype drop column if exists couleur")
-        pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+        pair.execute("webapp", "alter table qfdmo_acteurtype drop column if exists couleur8")
+        refresh(pair, "warehouse")
     assert errors == []
-    assert reads[0] > 50
+    assert reads[0] > 20
+
+
+def test_each_instance_receives_only_the_reader_password_it_stores(linked_pair: Pair):
+    settings = linked_pair.settings
+    for step in (*DEPLOY, *MAIN):
+        env = settings.dbt_environment(step.link_password_for)
+        options = env.get("PGOPTIONS", "")
+        sent = {role for role in ("WEBAPP_READER", "WAREHOUSE_READER") if settings.get(f"{role}_PASSWORD") in options}
+        expected = {"webapp": {"WAREHOUSE_READER"}, "warehouse": {"WEBAPP_READER"}, None: set()}[step.link_password_for]
+        assert sent == expected, step.name
+        assert not any(key.endswith("_READER_PASSWORD") or key == "ANALYST_PASSWORD" for key in env)
 
 
 def test_no_secret_in_logs_target_output_or_server_logs(linked_pair: Pair, capsys):
-    linked_pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
-    linked_pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
+    run_steps(linked_pair.settings, DEPLOY)
     output = capsys.readouterr()
     places: list[Path] = []
     for folder in (linked_pair.root / "dbt_logs", linked_pair.root / "dbt_target", linked_pair.root / "data"):
-        places.extend(p for p in folder.rglob("*") if p.is_file() and (p.suffix in {".log", ".json", ".sql", ".msgpack"}
-                                                                        or p.name.endswith(".log")))
+        places.extend(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".log", ".json", ".sql", ".msgpack"})
     server_logs = [i.log_file for i in linked_pair.instances.instances]
     assert all(log.exists() for log in server_logs)
-    assert "refresh" in server_logs[1].read_text() or "do $refresh$" in server_logs[1].read_text().lower()
+    assert "import foreign schema" in server_logs[1].read_text().lower()  # log_statement = 'all' is on
     for password in linked_pair.all_passwords():
         assert password not in output.out + output.err
         for place in places + server_logs:

@@ -235,7 +235,9 @@ columns_of as (
         definitions.table_name,
         a.attname as column_name,
         format_type(a.atttypid, a.atttypmod) || case when a.attnotnull then ' not null' else '' end
-            || coalesce(' options ' || array_to_string(a.attfdwoptions, ' '), '') as column_type
+            || coalesce(' options ' || nullif(array_to_string(array(
+                select option from unnest(a.attfdwoptions) as option where option <> 'column_name=' || a.attname
+            ), ' '), ''), '') as column_type
     from definitions
     join pg_attribute as a on a.attrelid = definitions.oid and a.attnum > 0 and not a.attisdropped
 ),
@@ -312,6 +314,7 @@ order by compared.table_name") -%}
         {%- if row.action in ('remove', 'change') and row.dependents and not cascade -%}
             {%- do refused.append(qualified ~ ' must be ' ~ ('removed' if row.action == 'remove' else 're-imported')
                 ~ ' but these objects depend on it: ' ~ row.dependents) -%}
+            {%- do statements.append({'change': change, 'statement': none}) -%}
         {%- elif row.action in ('remove', 'change') -%}
             {%- do statements.append({'change': change,
                 'statement': 'drop foreign table if exists ' ~ adapter.quote(link.local_schema) ~ '.'

@@ -43,6 +43,5 @@
     {%- do fdw_open(link, lock=false) -%}
     {%- set plan = fdw_plan_and_run(link, cascade=false) -%}
     {%- do run_query("rollback") -%}
-    {%- set sentences = plan.statements | selectattr('change') | map(attribute='change') | list -%}
-    {{ return(sentences + plan.refused) }}
+    {{ return(plan.statements | selectattr('change') | map(attribute='change') | list) }}
 {% endmacro %}

@@ -30,8 +30,8 @@ from lacarte.sample.rules import TableRules
 from lacarte.settings import Settings
 
 SAMPLED_MODEL = "int_acteurs__sampled"
-# The database setting that marks a database as a sample built by this tool.
-MARKER = "lacarte.sample_of"
+# The comment that marks a database as a sample built by this tool (owners may comment).
+MARKER = "lacarte sample of {webapp}"
 STEPS = {
     "plan": "read the live webapp's catalog and the copy rules",
     "actors": "choose the sampled actors (read-only query on the warehouse)",
@@ -110,13 +110,12 @@ class SampleBuilder:
         with connect(self.webapp) as conn:
             existing = self._exists(conn, self.names.live)
             marked = conn.execute(
-                "select coalesce((select setconfig from pg_db_role_setting as s join pg_database as d on d.oid = s.setdatabase "
-                "where d.datname = %s and s.setrole = 0), '{}') @> array[%s]",
-                [self.names.live, f"{MARKER}={self.webapp.dbname}"]).fetchone()[0]
+                "select shobj_description(oid, 'pg_database') = %s from pg_database where datname = %s",
+                [MARKER.format(webapp=self.webapp.dbname), self.names.live]).fetchone()
         if existing:
             databases.append(self.settings.database("webapp", dbname=self.names.live))
         refuse_production(self.settings, "building the sample", databases)
-        if existing and not marked:
+        if existing and not (marked and marked[0]):
             with connect(self.settings.database("webapp", dbname=self.names.live)) as conn:
                 tables = conn.execute(
                     "select count(*) from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r' "
@@ -164,10 +163,10 @@ class SampleBuilder:
     def step_actors(self) -> None:
         """The sampled actors, from the model int_acteurs__sampled compiled for the chosen
         territories and run in a read-only transaction: the warehouse is not written."""
-        args = ["compile", "--select", SAMPLED_MODEL]
+        args = ["--log-level", "none", "compile", "--select", SAMPLED_MODEL]
         if self.explicit:
             args += ["--vars", "{sample_epci: [" + ", ".join(f"'{c}'" for c in self.territories) + "]}"]
-        result = run_dbt(self.settings, args, quiet=True)
+        result = run_dbt(self.settings, args)
         compiled = result.result.results[0].node.compiled_code
         with connect(self.settings.database("warehouse"), autocommit=False) as conn:
             conn.execute("set transaction read only")
@@ -183,8 +182,8 @@ class SampleBuilder:
             conn.execute(sql.SQL("create database {} owner {}").format(
                 sql.Identifier(self.names.next), sql.Identifier(self.webapp.user)))
             conn.execute(sql.SQL("revoke all on database {} from public").format(sql.Identifier(self.names.next)))
-            conn.execute(sql.SQL("alter database {} set {} = {}").format(
-                sql.Identifier(self.names.next), sql.SQL(MARKER), sql.Literal(self.webapp.dbname)))
+            conn.execute(sql.SQL("comment on database {} is {}").format(
+                sql.Identifier(self.names.next), sql.Literal(MARKER.format(webapp=self.webapp.dbname))))
             extensions = [row[0] for row in conn.execute(
                 "select extname from pg_extension where extname <> 'plpgsql' order by 1")]
         with connect(self.settings.database("webapp", dbname=self.names.next)) as conn:
