@@ -7,14 +7,14 @@ import psycopg
 AURAY = (-2.9904, 47.6677)
 ACTEUR_DEFAULTS = {
     "nom": "Acteur", "acteur_type_id": 1, "adresse": "1 rue de la Gare", "code_postal": "56400", "ville": "Auray",
-    "source_id": 1, "statut": "ACTIF", "public_accueilli": "Particuliers", "lieu_prestation": "SUR_PLACE",
+    "source_id": 1, "statut": "ACTIF", "public_accueilli": "Particuliers", "reprise": "", "lieu_prestation": "SUR_PLACE",
     "telephone": "0102030405", "description": "", "cree_le": "2025-01-01T00:00:00+00:00",
     "modifie_le": "2025-06-01T00:00:00+00:00",
 }
 
 
 class World:
-    """Inserts rows with the fixture's column names; ids are chosen by the caller."""
+    """Inserts rows naming their columns (never positionally); ids are chosen here."""
 
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn

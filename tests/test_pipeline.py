@@ -1,14 +1,20 @@
-"""The rules of domain.md, one scenario each, from webapp rows to the displayed tables."""
+"""The rules of domain.md, one scenario each, from webapp rows to the displayed tables and the
+admin view; the publication's guarantees."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import psycopg
 import pytest
 
-from lacarte.dbt import DbtFailure
+from lacarte.dbt import DbtFailure, target_path
 from lacarte.demo import generate
+from lacarte.manifest import published_tables
+from lacarte.pipeline import run_steps
+from lacarte.steps import MAIN, step_named
+from tests.conftest import deploy_and_run
 from tests.platform_pair import Pair
 from tests.scenario_world import World
 
@@ -114,12 +120,13 @@ def write_scenarios(world: World) -> None:
     w.proposition("scn_montbeliard", 1, [1])
 
 
-def run_pipeline(pair: Pair) -> None:
-    pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
-    pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
-    pair.dbt("build", "--exclude", "tag:sample")
-    pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
-    pair.dbt("run-operation", "publish_exposures", "--target", "webapp")
+def rebuild_and_publish(pair: Pair) -> None:
+    """The main job's build, link and publish steps (the link is already checked)."""
+    run_steps(pair.settings, [s for s in MAIN if s.name != "check"], quiet=True)
+
+
+def publish(pair: Pair, *args: str):
+    return pair.dbt("run-operation", "publish_exposures", "--target", "webapp", *args)
 
 
 EXPOSURE_CHECKSUM = """select string_agg(t, '|' order by t) from (
@@ -137,7 +144,7 @@ def world(pair: Pair) -> Pair:
     with pair.connect("webapp", user="admin") as conn:
         with conn.transaction():
             write_scenarios(World(conn))
-    run_pipeline(pair)
+    deploy_and_run(pair)
     return pair
 
 
@@ -238,7 +245,7 @@ def test_public_other_than_pros_or_nobody_is_shown(world: Pair, identifiant: str
 
 def test_digital_actor_is_shown_without_location(world: Pair):
     row = displayed(world, "scn_digital")
-    assert row["location"] is None and row["code_commune_insee"] is None and row["epci_id"] is None
+    assert row["location"] is None and row["code_commune_insee"] == "" and row["epci_id"] is None
 
 
 @pytest.mark.parametrize("identifiant, insee, epci", [
@@ -247,7 +254,7 @@ def test_digital_actor_is_shown_without_location(world: Pair):
     ("scn_sainte_anne", "56263", "200043123"),     # tolerant of case, accents, hyphens, apostrophes
     ("scn_crach", "56046", "200043123"),
     ("scn_montbeliard", "25388", "200065647"),
-    ("scn_le_bono", None, None),                   # 56400 but a commune of another EPCI: no match, still shown
+    ("scn_le_bono", "", None),                     # 56400 but a commune of another EPCI: no match, still shown
 ])
 def test_territory_from_postal_code_and_city(world: Pair, identifiant: str, insee, epci):
     row = displayed(world, identifiant)
@@ -255,6 +262,79 @@ def test_territory_from_postal_code_and_city(world: Pair, identifiant: str, inse
     assert row["code_commune_insee"] == insee
     expected_epci_id = world.query("webapp", "select id from qfdmo_epci where code = %s", [epci])[0][0] if epci else None
     assert row["epci_id"] == expected_epci_id
+
+
+def vue(pair: Pair, identifiant: str) -> dict | None:
+    with pair.connect("webapp") as conn:
+        cursor = conn.execute("select * from qfdmo_vueacteur where identifiant_unique = %s", [identifiant])
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c.name for c in cursor.description], row, strict=True))
+
+
+def vue_propositions(pair: Pair, identifiant: str) -> dict[int, set[int]]:
+    rows = pair.query("webapp", """select p.action_id, s.souscategorieobjet_id from qfdmo_vuepropositionservice p
+        left join qfdmo_vuepropositionservice_sous_categories s on s.vuepropositionservice_id = p.id
+        where p.acteur_id = %s""", [identifiant])
+    result: dict[int, set[int]] = {}
+    for action, sous_categorie in rows:
+        result.setdefault(action, set())
+        if sous_categorie is not None:
+            result[action].add(sous_categorie)
+    return result
+
+
+def test_the_admin_view_holds_every_actor_and_says_which_are_on_the_map(world: Pair):
+    overlay = {r[0] for r in world.query("webapp", """select identifiant_unique from qfdmo_acteur
+        union select identifiant_unique from qfdmo_revisionacteur""")}
+    in_vue = dict(world.query("webapp", "select identifiant_unique, est_dans_carte from qfdmo_vueacteur"))
+    assert set(in_vue) == overlay
+    on_map = {r[0] for r in world.query("webapp", "select identifiant_unique from qfdmo_displayedacteur")}
+    assert {k for k, v in in_vue.items() if v} == on_map
+    for identifiant in ("scn_inactif", "scn_supprime", "scn_child_a", PARENT_INACTIF, "scn_no_proposition"):
+        assert vue(world, identifiant)["est_dans_carte"] is False, identifiant
+
+
+def test_the_admin_view_describes_families(world: Pair):
+    parent = vue(world, PARENT)
+    assert parent["est_parent"] is True and parent["revision_existe"] is True and parent["parent_id"] is None
+    assert parent["liste_enfants"] == ["scn_child_a", "scn_child_b", "scn_child_inactif"]
+    assert parent["nombre_enfants"] == 3
+    child = vue(world, "scn_child_inactif")
+    assert child["parent_id"] == PARENT and child["est_parent"] is False
+    assert child["liste_enfants"] == [] and child["nombre_enfants"] == 0
+    plain = vue(world, "scn_plain")
+    assert plain["revision_existe"] is False and plain["est_parent"] is False
+
+
+def test_the_admin_view_keeps_each_actor_s_own_relations(world: Pair):
+    # A parent's own label only (the map's parent absorbs its children's: 3 and 4).
+    assert relation(world, "qfdmo_vueacteur_labels", "labelqualite_id", PARENT, key="vueacteur_id") == [3]
+    assert relation(world, "qfdmo_displayedacteur_labels", "labelqualite_id", PARENT) == [3, 4]
+    # A child keeps its own, even INACTIF, even off the map.
+    assert vue_propositions(world, "scn_child_inactif") == {3: {30}}
+    assert relation(world, "qfdmo_vueacteur_labels", "labelqualite_id", "scn_child_inactif", key="vueacteur_id") == [5]
+    # Sources as on the map: a parent lists its ACTIF children's; a child its own.
+    assert relation(world, "qfdmo_vueacteur_sources", "source_id", PARENT, key="vueacteur_id") == [1, 4]
+    assert relation(world, "qfdmo_vueacteur_sources", "source_id", "scn_child_inactif", key="vueacteur_id") == [5]
+    # A proposition without sub-category is the actor's all the same.
+    assert vue_propositions(world, "scn_no_sous_categorie") == {1: set()}
+    # Relations from the revision side only (rule 2).
+    assert vue_propositions(world, "scn_relations_from_revision") == {5: {9}}
+
+
+def test_the_admin_view_coordinates_territory_and_open_data(world: Pair):
+    montbeliard = vue(world, "scn_montbeliard")
+    assert (montbeliard["latitude"], montbeliard["longitude"]) == (47.5099, 6.7985)
+    assert montbeliard["code_commune_insee"] == "25388"
+    digital = vue(world, "scn_digital")
+    assert digital["latitude"] is None and digital["longitude"] is None and digital["code_commune_insee"] == ""
+    assert vue(world, "scn_plain")["est_dans_opendata"] is True       # source ADEME: OPEN_LICENSE
+    assert vue(world, "scn_renamed")["est_dans_opendata"] is False    # source Refashion: CC_BY_NC_SA
+    assert vue(world, PARENT)["est_dans_opendata"] is True            # an ACTIF child from ADEME
+    assert vue(world, "scn_inactif")["est_dans_opendata"] is False    # not on the map
+    uuids = world.query("webapp", """select count(*) from qfdmo_vueacteur v join qfdmo_displayedacteur d
+        using (identifiant_unique) where v.uuid <> d.uuid""")
+    assert uuids == [(0,)]
 
 
 def test_no_orphans_and_every_id_unique(world: Pair):
@@ -272,7 +352,7 @@ def test_no_orphans_and_every_id_unique(world: Pair):
 def test_two_builds_give_identical_exposures(world: Pair):
     first = world.query("warehouse", EXPOSURE_CHECKSUM)
     uuids = world.query("webapp", "select identifiant_unique, uuid from qfdmo_displayedacteur order by 1")
-    world.dbt("build", "--exclude", "tag:sample")
+    world.dbt("run", "--select", "+exposure_carte_acteur+")
     assert world.query("warehouse", EXPOSURE_CHECKSUM) == first
     assert world.query("warehouse", "select identifiant_unique, uuid from exposure.exposure_carte_acteur order by 1") == uuids
 
@@ -283,28 +363,105 @@ def test_parent_whose_only_actif_child_moves_away(world: Pair):
     world.execute("webapp", "update qfdmo_revisionacteur set parent_id = null where identifiant_unique = 'scn_lone_child'",
                   user="admin")
     try:
-        world.dbt("build", "--exclude", "tag:sample")
-        world.dbt("run-operation", "publish_exposures", "--target", "webapp")
+        rebuild_and_publish(world)
         assert displayed(world, PARENT_LONE) is None
         assert propositions(world, "scn_lone_child") == {4: {11}}
+        assert vue(world, PARENT_LONE)["est_parent"] is False and vue(world, PARENT_LONE)["nombre_enfants"] == 0
         assert world.query("webapp", "select count(*) from qfdmo_carteconfig_epci") == admin_config
     finally:
         world.execute("webapp", f"update qfdmo_revisionacteur set parent_id = '{PARENT_LONE}' "
                       "where identifiant_unique = 'scn_lone_child'", user="admin")
-        world.dbt("build", "--exclude", "tag:sample")
-        world.dbt("run-operation", "publish_exposures", "--target", "webapp")
+        rebuild_and_publish(world)
     assert displayed(world, "scn_lone_child") is None
 
 
+def published_checksum(pair: Pair) -> str:
+    """A checksum of what the publication wrote: every column but Django's identity ids."""
+    tables = [p.table for p in published_tables(pair.settings)]
+    identities = dict(pair.query("webapp", """select table_name, array_agg(column_name::text) from information_schema.columns
+        where table_schema = 'public' and is_identity = 'YES' group by 1"""))
+    parts = " union all ".join(
+        f"select '{t}' || md5(coalesce(string_agg((to_jsonb(x) - %s::text[])::text, ',' order by "
+        f"(to_jsonb(x) - %s::text[])::text), '')) as part from public.{t} x" for t in tables)
+    params = [value for t in tables for value in (identities.get(t, []), identities.get(t, []))]
+    return pair.query("webapp", f"select md5(string_agg(part, '|' order by part)) from ({parts}) parts", params)[0][0]
+
+
 def test_shrink_guard_refuses_and_changes_nothing(world: Pair):
-    before = world.query("webapp", "select count(*) from qfdmo_displayedacteur")[0][0]
+    before = published_checksum(world)
     world.execute("warehouse", "delete from exposure.exposure_carte_acteur where identifiant_unique <> 'scn_plain'")
     try:
         with pytest.raises(DbtFailure, match="refused: exposure_carte_acteur has 1 rows"):
-            world.dbt("run-operation", "publish_exposures", "--target", "webapp")
-        assert world.query("webapp", "select count(*) from qfdmo_displayedacteur")[0][0] == before
+            publish(world)
+        assert published_checksum(world) == before
     finally:
-        world.dbt("build", "--select", "exposure_carte_acteur")
+        world.dbt("run", "--select", "exposure_carte_acteur")
+
+
+def test_every_published_table_refuses_to_be_emptied(world: Pair):
+    before = published_checksum(world)
+    exposures = published_tables(world.settings)
+    assert len(exposures) == 14 and not any(p.may_be_empty for p in exposures)
+    for exposure in exposures:
+        world.execute("warehouse", f"create table public.saved as select * from exposure.{exposure.model}; "
+                                   f"delete from exposure.{exposure.model}")
+        try:
+            with pytest.raises(DbtFailure, match=f"refused: {exposure.model} has 0 rows.*may not be empty"):
+                publish(world)
+        finally:
+            world.execute("warehouse", f"insert into exposure.{exposure.model} select * from public.saved; "
+                                       "drop table public.saved")
+        assert published_checksum(world) == before, exposure.table
+
+
+@pytest.mark.parametrize("args, message", [
+    ("{min_ratio: '0,5'}", "argument min_ratio must be a number from 0 to 1"),
+    ("{min_ratio: true}", "argument min_ratio must be a number"),
+    ("{min_ratio: 5}", "argument min_ratio must be a number from 0 to 1"),
+    ("{dry_run: 'false'}", "argument dry_run must be true or false"),
+])
+def test_publication_arguments_are_typed(world: Pair, args: str, message: str):
+    before = published_checksum(world)
+    world.execute("warehouse", "delete from exposure.exposure_carte_acteur_labels")
+    try:
+        with pytest.raises(DbtFailure, match=message):
+            publish(world, "--args", args)
+        assert published_checksum(world) == before
+    finally:
+        world.dbt("run", "--select", "exposure_carte_acteur_labels")
+
+
+def test_a_column_the_table_needs_and_no_model_gives_stops_the_publication(world: Pair):
+    before = published_checksum(world)
+    world.execute("webapp", "alter table qfdmo_vueacteur add column note varchar(20) not null default 'x'; "
+                            "alter table qfdmo_vueacteur alter column note drop default", user="admin")
+    try:
+        with pytest.raises(DbtFailure, match="public.qfdmo_vueacteur has NOT NULL column.* without default note"):
+            publish(world)
+    finally:
+        world.execute("webapp", "alter table qfdmo_vueacteur drop column note", user="admin")
+    assert published_checksum(world) == before
+    world.execute("webapp", "alter table qfdmo_displayedacteur rename column horaires_osm to horaires", user="admin")
+    try:
+        with pytest.raises(DbtFailure, match="exposure_carte_acteur has column.* horaires_osm that public.qfdmo_displayedacteur lacks"):
+            publish(world)
+    finally:
+        world.execute("webapp", "alter table qfdmo_displayedacteur rename column horaires to horaires_osm", user="admin")
+    assert published_checksum(world) == before
+
+
+def test_a_dry_run_prints_the_statements_and_changes_nothing(world: Pair, capsys):
+    before = published_checksum(world)
+    world.execute("webapp", "delete from qfdmo_vueacteur_labels")
+    try:
+        capsys.readouterr()
+        publish(world, "--args", "{dry_run: true}")
+        out = capsys.readouterr().out
+        assert "dry run: nothing was changed" in out and "insert into public.\"qfdmo_vueacteur_labels\"" in out
+        assert world.query("webapp", "select count(*) from qfdmo_vueacteur_labels") == [(0,)]
+    finally:
+        publish(world)
+    assert published_checksum(world) == before
 
 
 def test_publication_under_concurrent_readers(world: Pair):
@@ -333,12 +490,16 @@ def test_publication_under_concurrent_readers(world: Pair):
         thread.start()
     try:
         for _ in range(3):
-            world.execute("webapp", """delete from qfdmo_displayedpropositionservice_sous_categories;
-                delete from qfdmo_displayedpropositionservice; delete from qfdmo_displayedacteur_labels;
-                delete from qfdmo_displayedacteur_acteur_services; delete from qfdmo_displayedacteur_sources;
-                delete from qfdmo_displayedperimetreadomicile;
+            world.execute("webapp", """delete from qfdmo_displayedpropositionservice_sous_categories
+                    where displayedpropositionservice_id in (select id from qfdmo_displayedpropositionservice
+                        where acteur_id like 'scn_%');
+                delete from qfdmo_displayedpropositionservice where acteur_id like 'scn_%';
+                delete from qfdmo_displayedacteur_labels where displayedacteur_id like 'scn_%';
+                delete from qfdmo_displayedacteur_acteur_services where displayedacteur_id like 'scn_%';
+                delete from qfdmo_displayedacteur_sources where displayedacteur_id like 'scn_%';
+                delete from qfdmo_displayedperimetreadomicile where acteur_id like 'scn_%';
                 delete from qfdmo_displayedacteur where identifiant_unique like 'scn_%'""")
-            world.dbt("run-operation", "publish_exposures", "--target", "webapp", "--args", "{min_ratio: 0}")
+            publish(world)
     finally:
         stop.set()
         for thread in threads:
@@ -366,18 +527,24 @@ def test_analyst_reads_marts_and_exposures_only(world: Pair):
             conn.execute("delete from marts.carte_acteurs")
 
 
+def test_unit_tests_of_the_rules_run_on_the_warehouse_alone(world: Pair):
+    result = world.dbt("test", "--select", "test_type:unit")
+    units = [r for r in result.result.results if r.node.resource_type == "unit_test"]
+    assert len(units) >= 9 and all(str(r.status) == "pass" for r in units)
+
+
 def test_docs_document_every_model_and_exposure_column(world: Pair):
-    import json
     world.dbt("docs", "generate")
-    manifest = json.loads((world.root / "dbt_target" / "manifest.json").read_text())
+    target = target_path(world.settings, ["docs"])
+    manifest = json.loads((target / "manifest.json").read_text())
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
-    assert len(models) >= 40
+    assert len(models) >= 60
     for model in models:
         assert model["description"], model["name"]
-    catalog = json.loads((world.root / "dbt_target" / "catalog.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
     for node_id, node in catalog["nodes"].items():
         if ".exposure_" in node_id:
             documented = manifest["nodes"][node_id]["columns"]
             for column in node["columns"]:
                 assert documented.get(column, {}).get("description"), f"{node_id}.{column}"
-    assert {e["name"] for e in manifest["exposures"].values()} == {"la_carte", "l_assistant"}
+    assert {e["name"] for e in manifest["exposures"].values()} == {"la_carte", "l_assistant", "admin_du_site"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
@@ -37,7 +38,8 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
     `link_password_for`: the target whose link refresh needs its remote role's password.
     """
     project = settings.project
-    command = [*args, "--project-dir", str(project.root), "--profiles-dir", str(project.profiles_dir)]
+    command = [*args, "--project-dir", str(project.root), "--profiles-dir", str(project.profiles_dir),
+               "--target-path", str(target_path(settings, args))]
     if args and args[0] == "run-operation":
         command = ["--no-write-json", *command]  # operations need no manifest on disk: faster deploys
     if quiet:
@@ -53,6 +55,16 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
     if not result.success:
         raise DbtFailure(f"dbt {' '.join(args)} failed: {describe_failure(result, errors)}")
     return result
+
+
+def target_path(settings: Settings, args: list[str]) -> Path:
+    """dbt's artifacts for one target in a folder of their own: alternating targets (a deploy
+    refreshes both sides) then keeps each target's partial parse instead of parsing again."""
+    target = settings.values.get("DBT_TARGET", "warehouse")
+    if "--target" in args:
+        target = args[args.index("--target") + 1]
+    base = Path(settings.values.get("DBT_TARGET_PATH") or settings.project.root / "target")
+    return base / target
 
 
 def describe_failure(result: dbtRunnerResult, errors: list[str] | None = None) -> str:
