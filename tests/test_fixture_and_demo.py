@@ -64,13 +64,14 @@ def test_ids_are_identities_and_foreign_keys_deferrable(pair: Pair):
     not_deferrable = pair.query("webapp", """select conrelid::regclass::text, conname from pg_constraint
         where contype = 'f' and connamespace = 'public'::regnamespace and not (condeferrable and condeferred)""")
     assert not_deferrable == []
-    like_indexes = {r[0] for r in pair.query("webapp", "select indexname from pg_indexes where indexdef like '%varchar_pattern_ops%'")}
+    like_indexes = {r[0] for r in pair.query(
+        "webapp", "select indexname from pg_indexes where indexdef like '%varchar_pattern_ops%'")}
     assert "qfdmo_acteur_identifiant_unique_like" in like_indexes
 
 
 def test_defaults_only_where_django_sets_them(pair: Pair):
     for table, columns in catalog_columns(pair).items():
-        for column, column_type, _not_null, default in columns:
+        for column, _type, _not_null, default in columns:
             if default is None or default.startswith("nextval"):
                 continue
             allowed = (
@@ -101,7 +102,8 @@ def test_actor_tables_have_their_own_column_order(pair: Pair):
 
 
 def test_cms_pages_refer_to_users_through_nullable_columns_and_content_to_sub_categories(pair: Pair):
-    references = set(pair.query("webapp", """select c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, a.attnotnull
+    references = set(pair.query("webapp", """
+        select c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, a.attnotnull
         from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
         where c.contype = 'f'"""))
     assert ("wagtailcore_page", "owner_id", "auth_user", False) in references

@@ -13,7 +13,7 @@ from lacarte.dbt import DbtFailure, target_path
 from lacarte.demo import generate
 from lacarte.manifest import published_tables
 from lacarte.pipeline import run_steps
-from lacarte.steps import MAIN, step_named
+from lacarte.steps import MAIN
 from tests.conftest import deploy_and_run
 from tests.platform_pair import Pair
 from tests.scenario_world import World
@@ -443,7 +443,8 @@ def test_a_column_the_table_needs_and_no_model_gives_stops_the_publication(world
     assert published_checksum(world) == before
     world.execute("webapp", "alter table qfdmo_displayedacteur rename column horaires_osm to horaires", user="admin")
     try:
-        with pytest.raises(DbtFailure, match="exposure_carte_acteur has column.* horaires_osm that public.qfdmo_displayedacteur lacks"):
+        lacks = "exposure_carte_acteur has column.* horaires_osm that public.qfdmo_displayedacteur lacks"
+        with pytest.raises(DbtFailure, match=lacks):
             publish(world)
     finally:
         world.execute("webapp", "alter table qfdmo_displayedacteur rename column horaires to horaires_osm", user="admin")

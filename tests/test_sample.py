@@ -1,9 +1,14 @@
-"""webapp_sample: built aside and swapped in, consistent, safe on failure, commutes with the pipeline."""
+"""webapp_sample: built aside and swapped in, consistent, usable by the web app's tests, with
+no personal data, link or secret; safe on failure; commutes with the pipeline."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,22 +16,35 @@ import pytest
 from lacarte.dbt import run_dbt
 from lacarte.demo import generate
 from lacarte.errors import UserError
-from lacarte.sample import SampleBuilder
-from lacarte.settings import Settings
-from tests.platform_pair import Pair
-from tests.test_pipeline import run_pipeline
+from lacarte.instances import pgbin
+from lacarte.manifest import published_tables
+from lacarte.pipeline import run_steps
+from lacarte.sample.build import SampleBuilder
+from lacarte.sample.checks import validate_sample
+from lacarte.sample.dump import dump_sample
+from lacarte.steps import MAIN
+from tests.conftest import deploy_and_run
+from tests.platform_pair import PROJECT, Pair
 
 SAMPLE = "webapp_sample"
+LACARTE = str(Path(sys.executable).with_name("lacarte"))
+PERSONAL = ["auth_user", "auth_user_groups", "auth_user_user_permissions", "django_session", "django_admin_log",
+            "wagtailusers_userprofile", "wagtailadmin_editingsession", "wagtailcore_comment"]
+EXCLUDED = ["data_suggestion", "data_suggestioncohorte", "data_suggestionunitaire", "data_bancache",
+            "django_tasks_database_dbtaskresult"]
 SAMPLE_CHECKSUM = """select md5(string_agg(t, '|' order by t)) from (
     select 'a' || md5(string_agg(a::text, ',' order by identifiant_unique)) t from qfdmo_acteur a
     union all select 'd' || md5(string_agg(d::text, ',' order by identifiant_unique)) from qfdmo_displayedacteur d
+    union all select 'v' || md5(string_agg(v::text, ',' order by identifiant_unique)) from qfdmo_vueacteur v
     union all select 'p' || md5(string_agg(p::text, ',' order by id)) from qfdmo_propositionservice p) parts"""
+WAREHOUSE_STATE = """select string_agg(c.relname || ':' || c.relfilenode, ',' order by c.relname) from pg_class c
+    where c.relnamespace::regnamespace::text in ('staging', 'intermediate', 'marts', 'exposure', 'reference')"""
 
 
 @pytest.fixture(scope="module")
 def sampled(pair: Pair) -> Pair:
     generate(pair.settings, acteurs=3000, seed=9)
-    run_pipeline(pair)
+    deploy_and_run(pair)
     SampleBuilder(pair.settings).run()
     return pair
 
@@ -39,58 +57,109 @@ def checksum(pair: Pair) -> str:
     return pair.query("webapp", SAMPLE_CHECKSUM, dbname=SAMPLE)[0][0]
 
 
+def count(pair: Pair, table: str, dbname: str) -> int:
+    return pair.query("webapp", f'select count(*) from public."{table}"', dbname=dbname)[0][0]
+
+
 def test_sample_holds_the_territories_and_no_personal_data(sampled: Pair):
-    counts = dict(sampled.query("webapp", """select 'auth_user', count(*) from auth_user
-        union all select 'django_session', count(*) from django_session
-        union all select 'data_suggestion', count(*) from data_suggestion
-        union all select 'acteurs', count(*) from qfdmo_acteur
-        union all select 'displayed', count(*) from qfdmo_displayedacteur""", dbname=SAMPLE))
-    assert counts["auth_user"] == counts["django_session"] == counts["data_suggestion"] == 0
-    assert 0 < counts["displayed"] <= counts["acteurs"]
+    for table in PERSONAL + EXCLUDED:
+        assert count(sampled, table, SAMPLE) == 0, table
+    assert count(sampled, "wagtailcore_page", SAMPLE) == count(sampled, "wagtailcore_page", "webapp") > 0
+    users = sampled.query("webapp", """select count(*) from wagtailcore_page
+        where owner_id is not null or locked_by_id is not null""", dbname=SAMPLE)
+    assert users == [(0,)]
+    assert count(sampled, "qfdmd_produitpage_sous_categorie_objet", SAMPLE) > 0
     per_epci = dict(sampled.query("webapp", """select e.code, count(*) from qfdmo_displayedacteur a
         join qfdmo_epci e on e.id = a.epci_id group by 1""", dbname=SAMPLE))
     assert set(per_epci) == {"200043123", "200065647"}
     outside = sampled.query("webapp", """select count(*) from qfdmo_displayedacteur a join qfdmo_acteurtype t
         on t.id = a.acteur_type_id where a.epci_id is null and t.code <> 'acteur_digital'""", dbname=SAMPLE)
     assert outside == [(0,)]
+    assert 0 < count(sampled, "qfdmo_vueacteur", SAMPLE) < count(sampled, "qfdmo_vueacteur", "webapp")
     assert "webapp_sample__next" not in databases(sampled)
 
 
-def test_every_foreign_key_holds_and_parents_come_with_all_children(sampled: Pair):
-    sample_settings = Settings(environ={**sampled.settings.values, "WEBAPP_SAMPLE_DB_NAME": SAMPLE})
-    run_dbt(sample_settings, ["run-operation", "sample_validate", "--target", "webapp_sample",
-                              "--args", "{territories: ['200043123', '200065647']}"], quiet=True)
-    missing_children = sampled.query("webapp", """select count(*) from qfdmo_revisionacteur c
-        where c.parent_id in (select identifiant_unique from qfdmo_revisionacteur)""", dbname=SAMPLE)[0][0]
-    parents = sampled.query("webapp", "select identifiant_unique from qfdmo_revisionacteur where source_id is null "
-                            "and identifiant_unique !~ '_ext'", dbname=SAMPLE)
-    full_children = sampled.query("webapp", "select count(*) from qfdmo_revisionacteur where parent_id = any(%s)",
-                                  [[p[0] for p in parents]])[0][0]
-    assert missing_children == full_children
-    next_ids = sampled.query("webapp", "select nextval(pg_get_serial_sequence('qfdmo_propositionservice', 'id')) > "
-                             "(select max(id) from qfdmo_propositionservice)", dbname=SAMPLE)
-    assert next_ids == [(True,)]
+def test_the_sample_holds_no_link_no_secret_and_only_public(sampled: Pair):
+    database = sampled.settings.database("webapp", dbname=SAMPLE)
+    assert validate_sample(database, ["200043123", "200065647"]) == []
+    schemas = {r[0] for r in sampled.query("webapp", "select nspname from pg_namespace where nspname !~ '^pg_'",
+                                           dbname=SAMPLE)}
+    assert schemas == {"public", "information_schema"}
+    bindir = pgbin.find_bindir(sampled.settings.values)
+    admin = sampled.settings.database("webapp", user="admin")
+    dump = subprocess.run([str(bindir / "pg_dump"), "-h", admin.host, "-p", str(admin.port), "-U", admin.user, SAMPLE],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PGPASSWORD": admin.password, "PGSSLMODE": "require"})
+    for password in sampled.all_passwords():
+        assert password not in dump.stdout
+    assert "CREATE SERVER" not in dump.stdout and "USER MAPPING" not in dump.stdout
+    assert sampled.query("webapp", "select count(*) from pg_database where datname = %s and has_database_privilege("
+                         "'public', datname, 'connect')", [SAMPLE]) == [(0,)]
 
 
-def test_dry_run_production_and_unknown_territory_change_nothing(sampled: Pair):
-    before = checksum(sampled)
-    production = Settings(environ={**sampled.settings.values, "LACARTE_ENVIRONMENT": "production"})
-    with pytest.raises(UserError, match="never exists in production"):
-        SampleBuilder(production)
-    with pytest.raises(UserError, match="unknown EPCI code.*999999999"):
-        SampleBuilder(sampled.settings, ["200043123", "999999999"])
-    SampleBuilder(sampled.settings).check_rules()  # the dry run's only database access: reading
-    assert checksum(sampled) == before
-    assert "webapp_sample__next" not in databases(sampled)
-
-
-def test_a_table_without_rule_stops_the_build(sampled: Pair):
-    sampled.execute("webapp", "create table qfdmo_nouveau (id int)")
+def test_an_ordinary_role_restores_the_sample_with_zero_errors(sampled: Pair, tmp_path):
+    archive = dump_sample(sampled.settings, tmp_path / "sample.dump")
+    with sampled.connect("webapp", user="admin") as admin:
+        admin.execute("drop database if exists restored")
+        admin.execute("drop role if exists webapp_tests")
+        admin.execute("create role webapp_tests login password 'tests-password'")
+        admin.execute("create database restored owner webapp_tests template template0")
     try:
-        with pytest.raises(UserError, match="no sample rule for table.*qfdmo_nouveau"):
+        with sampled.connect("webapp", user="admin", dbname="restored") as admin:  # what a managed database provides
+            for extension in ("postgis", "pg_trgm", "unaccent", "uuid-ossp", "postgres_fdw", "pg_stat_statements"):
+                admin.execute(f'create extension "{extension}"')
+        bindir = pgbin.find_bindir(sampled.settings.values)
+        database = sampled.settings.database("webapp")
+        restore = subprocess.run(
+            [str(bindir / "pg_restore"), "--no-owner", "--no-acl", "-h", database.host, "-p", str(database.port),
+             "-U", "webapp_tests", "-d", "restored", str(archive)],
+            capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "tests-password", "PGSSLMODE": "require"})
+        assert restore.returncode == 0 and restore.stderr == "", restore.stderr
+        migrations = "select app, name from django_migrations order by id"
+        assert sampled.query("webapp", migrations, dbname="restored", user="admin") == sampled.query("webapp", migrations)
+        restored = sampled.query("webapp", "select count(*) from qfdmo_displayedacteur", dbname="restored", user="admin")
+        assert restored == [(count(sampled, "qfdmo_displayedacteur", SAMPLE),)]
+    finally:
+        with sampled.connect("webapp", user="admin") as admin:
+            admin.execute("drop database if exists restored with (force)")
+            admin.execute("drop role if exists webapp_tests")
+
+
+def test_the_sample_s_exposures_are_the_map_s_restricted_to_its_actors(sampled: Pair):
+    for published in published_tables(sampled.settings):
+        columns = [r[0] for r in sampled.query("webapp", """select column_name from information_schema.columns
+            where table_schema = 'public' and table_name = %s and is_identity = 'NO' order by 1""", [published.table])]
+        select = f"select {', '.join(columns)} from public.{published.table} order by 1, 2"
+        in_sample = {tuple(map(str, r)) for r in sampled.query("webapp", select, dbname=SAMPLE)}
+        live = {tuple(map(str, r)) for r in sampled.query("webapp", select)}
+        assert in_sample, published.table
+        assert in_sample <= live, published.table
+    acteurs = {r[0] for r in sampled.query("webapp", """select identifiant_unique from qfdmo_acteur
+        union select identifiant_unique from qfdmo_revisionacteur""", dbname=SAMPLE)}
+    live_displayed = {r[0] for r in sampled.query("webapp", "select identifiant_unique from qfdmo_displayedacteur")}
+    sample_displayed = {r[0] for r in sampled.query("webapp", "select identifiant_unique from qfdmo_displayedacteur",
+                                                    dbname=SAMPLE)}
+    assert sample_displayed == live_displayed & acteurs
+
+
+@pytest.mark.parametrize("ddl, message", [
+    ("create table qfdmx_nouveau (id int)", "no copy rule for table.*qfdmx_nouveau.*var webapp_tables"),
+    ("create table qfdmo_note (id int primary key, auteur_id int references auth_user (id))",
+     "qfdmo_note.auteur_id refers to auth_user \\(personal\\): give qfdmo_note rule detach"),
+    ("create table qfdmo_favori (id int primary key, acteur_id varchar(255) references qfdmo_acteur (identifiant_unique))",
+     "qfdmo_favori.acteur_id refers to qfdmo_acteur \\(acteurs\\), which is filtered: give qfdmo_favori rule follow"),
+])
+def test_the_copy_rules_fail_closed(sampled: Pair, ddl: str, message: str):
+    before = checksum(sampled)
+    table = ddl.split()[2]
+    sampled.execute("webapp", ddl)
+    try:
+        with pytest.raises(UserError, match=message):
             SampleBuilder(sampled.settings).run()
     finally:
-        sampled.execute("webapp", "drop table qfdmo_nouveau")
+        sampled.execute("webapp", f"drop table {table}")
+    assert checksum(sampled) == before
+    assert "webapp_sample__next" not in databases(sampled)
 
 
 def kill_copies(pair: Pair, stop: threading.Event) -> None:
@@ -106,12 +175,12 @@ def kill_copies(pair: Pair, stop: threading.Event) -> None:
 
 @pytest.mark.parametrize("fault_step, fault", [
     ("copy", "kill the webapp connection"),
-    ("link", "stop the warehouse"),
     ("publish", "stop the warehouse"),
     ("swap", "crash"),
 ])
-def test_failure_at_any_step_keeps_the_previous_sample(sampled: Pair, fault_step: str, fault: str):
+def test_failure_at_any_step_keeps_the_previous_sample_and_the_warehouse(sampled: Pair, fault_step: str, fault: str):
     before = checksum(sampled)
+    warehouse_before = sampled.query("warehouse", WAREHOUSE_STATE)
     warehouse = sampled.instances.instances[1]
     stop = threading.Event()
     killer = None
@@ -129,7 +198,7 @@ def test_failure_at_any_step_keeps_the_previous_sample(sampled: Pair, fault_step
             raise RuntimeError("crash before the swap")
 
     try:
-        with pytest.raises((UserError, RuntimeError, psycopg.Error)):
+        with pytest.raises((UserError, RuntimeError)):
             SampleBuilder(sampled.settings).run(on_step=on_step)
     finally:
         stop.set()
@@ -138,41 +207,142 @@ def test_failure_at_any_step_keeps_the_previous_sample(sampled: Pair, fault_step
         sampled.up()
     assert checksum(sampled) == before
     assert "webapp_sample__next" not in databases(sampled)
-    assert SampleBuilder(sampled.settings).run()["qfdmo_acteur"] > 0
+    assert sampled.query("warehouse", WAREHOUSE_STATE) == warehouse_before
+
+
+def cli(pair: Pair, *args: str, **values: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in pair.settings.values.items() if k.isupper()}
+    env.update(PATH=os.environ["PATH"], LACARTE_PROJECT_DIR=str(PROJECT.root), **values)
+    return subprocess.run([LACARTE, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_a_failed_build_ends_with_one_line(sampled: Pair):
+    before = checksum(sampled)
+    unknown = cli(sampled, "sample", "build", "--epci", "999999999")
+    assert unknown.returncode == 2 and "unknown EPCI code(s) 999999999" in unknown.stderr
+    sampled.execute("webapp", "create table zz_nouveau (id int)")
+    try:
+        unruled = cli(sampled, "sample", "build")
+    finally:
+        sampled.execute("webapp", "drop table zz_nouveau")
+    assert unruled.returncode == 2 and "no copy rule for table(s) zz_nouveau" in unruled.stderr
+    for failed in (unknown, unruled):
+        assert len(failed.stderr.strip().splitlines()) == 1 and "Traceback" not in failed.stderr
     assert checksum(sampled) == before
 
 
-def test_clients_of_the_old_sample_are_disconnected_at_the_swap(sampled: Pair):
-    client = sampled.connect("webapp", dbname=SAMPLE)
-    assert client.execute("select 1").fetchone() == (1,)
-    SampleBuilder(sampled.settings).run()
-    with pytest.raises(psycopg.OperationalError):
-        client.execute("select 1")
-    client.close()
-    assert sampled.query("webapp", "select count(*) > 0 from qfdmo_acteur", dbname=SAMPLE) == [(True,)]
+@pytest.mark.parametrize("name", ["webapp", "Webapp", "warehouse", "postgres", " webapp_sample", "", "webapp__old"])
+def test_the_sample_never_touches_another_database(sampled: Pair, name: str):
+    client = sampled.connect("webapp")
+    try:
+        settings = sampled.settings.with_values(WEBAPP_SAMPLE_DB_NAME=name)
+        if name == "webapp__old":
+            settings = settings.with_values(WEBAPP_DB_NAME="webapp__old__next")
+        with pytest.raises(UserError, match="WEBAPP_SAMPLE_DB_NAME"):
+            SampleBuilder(settings).run()
+        assert client.execute("select 1").fetchone() == (1,)  # nobody was disconnected
+    finally:
+        client.close()
 
 
-EXPOSURE_ROWS = {
-    "acteur": "identifiant_unique", "acteur_labels": "displayedacteur_id, labelqualite_id",
-    "acteur_acteur_services": "displayedacteur_id, acteurservice_id", "acteur_sources": "displayedacteur_id, source_id",
-    "propositionservice": "id", "propositionservice_sous_categories": "displayedpropositionservice_id, souscategorieobjet_id",
-    "perimetreadomicile": "acteur_id, type, valeur",
-}
+@pytest.mark.parametrize("environment", ["production", "production ", " PRODUCTION", "Production"])
+def test_production_is_refused_whatever_its_spelling(sampled: Pair, environment: str):
+    with pytest.raises(UserError, match="production"):
+        SampleBuilder(sampled.settings.with_values(LACARTE_ENVIRONMENT=environment)).run()
 
 
-def exposure_rows(pair: Pair, schema: str, prefix: str) -> dict[str, list]:
-    return {name: pair.query("warehouse", f"select e::text from {schema}.{prefix}{name} e order by {order}")
-            for name, order in EXPOSURE_ROWS.items()}
+@pytest.mark.parametrize("environment", ["", "prod", "staging", "locale"])
+def test_an_unknown_environment_is_an_error(sampled: Pair, environment: str):
+    with pytest.raises(UserError, match="LACARTE_ENVIRONMENT=.* is not one of local, preprod, production"):
+        SampleBuilder(sampled.settings.with_values(LACARTE_ENVIRONMENT=environment)).run()
+
+
+def test_a_production_database_is_refused_whatever_the_environment_says(sampled: Pair):
+    before = checksum(sampled)
+    sampled.execute("webapp", "alter database webapp set lacarte.environment = ' Production'", user="admin")
+    try:
+        with pytest.raises(UserError, match="webapp .* is a production database"):
+            SampleBuilder(sampled.settings.with_values(LACARTE_ENVIRONMENT="local")).run()
+        with pytest.raises(UserError, match="is a production database"):
+            generate(sampled.settings, acteurs=10, seed=1)
+        assert sampled.query("webapp", "select count(*) from auth_user")[0][0] > 0
+    finally:
+        sampled.execute("webapp", "alter database webapp reset lacarte.environment", user="admin")
+    assert checksum(sampled) == before
+
+
+def test_a_database_not_built_as_a_sample_is_never_replaced(sampled: Pair):
+    with sampled.connect("webapp") as conn:
+        conn.execute("drop database if exists someone_elses")
+        conn.execute("create database someone_elses")
+    sampled.execute("webapp", "create table precious (id int)", dbname="someone_elses")
+    try:
+        with pytest.raises(UserError, match="someone_elses exists and was not built by `lacarte sample build`"):
+            SampleBuilder(sampled.settings.with_values(WEBAPP_SAMPLE_DB_NAME="someone_elses")).run()
+        assert sampled.query("webapp", "select count(*) from precious", dbname="someone_elses") == [(0,)]
+    finally:
+        with sampled.connect("webapp") as conn:
+            conn.execute("drop database someone_elses with (force)")
+
+
+def test_clients_of_every_role_are_disconnected_at_the_swap(sampled: Pair):
+    with sampled.connect("webapp", user="admin") as admin:
+        admin.execute("drop role if exists sample_client")
+        admin.execute("create role sample_client login password 'client-password'")
+        admin.execute(f"grant connect on database {SAMPLE} to sample_client")
+    own = sampled.connect("webapp", dbname=SAMPLE)
+    other = psycopg.connect(**sampled.settings.database("webapp", dbname=SAMPLE).conninfo(
+        user="sample_client", password="client-password"), autocommit=True)
+    try:
+        assert own.execute("select 1").fetchone() == other.execute("select 1").fetchone() == (1,)
+        SampleBuilder(sampled.settings).run()
+        for client in (own, other):
+            with pytest.raises(psycopg.OperationalError):
+                client.execute("select 1")
+        assert sampled.query("webapp", "select count(*) > 0 from qfdmo_acteur", dbname=SAMPLE) == [(True,)]
+    finally:
+        own.close()
+        other.close()
+        sampled.execute("webapp", "drop role if exists sample_client", user="admin")
+
+
+def test_a_session_the_owner_cannot_end_keeps_the_previous_sample(sampled: Pair):
+    before = checksum(sampled)
+    superuser = sampled.connect("webapp", user="admin", dbname=SAMPLE)
+    try:
+        with pytest.raises(UserError, match="still in use by sessions this role may not end"):
+            SampleBuilder(sampled.settings).run()
+        assert superuser.execute("select 1").fetchone() == (1,)
+    finally:
+        superuser.close()
+    assert checksum(sampled) == before
+    assert sampled.query("webapp", "select datallowconn from pg_database where datname = %s", [SAMPLE]) == [(True,)]
+    assert "webapp_sample__next" not in databases(sampled)
 
 
 def test_pipeline_of_the_sample_equals_the_sample_of_the_pipeline(sampled: Pair):
-    expected = exposure_rows(sampled, "exposure_sample", "exposure_sample_")
-    assert len(expected["acteur"]) > 50
-    on_sample = Settings(environ={**sampled.settings.values, "WEBAPP_FDW_DBNAME": SAMPLE})
+    """The pipeline run on the sample computes exactly what the sample holds."""
+    sample_checksum = checksum(sampled)
+    on_sample = sampled.settings.with_values(WEBAPP_FDW_DBNAME=SAMPLE)
+    # What the deploy's grants give the link's reader role on a webapp database.
+    sampled.execute("webapp", f"grant connect on database {SAMPLE} to webapp_reader; "
+                              "grant select on all tables in schema public to webapp_reader", dbname=SAMPLE)
     try:
-        run_dbt(on_sample, ["run-operation", "refresh_fdw", "--target", "warehouse"], quiet=True)
-        run_dbt(on_sample, ["build", "--exclude", "tag:sample"], quiet=True)
-        assert exposure_rows(sampled, "exposure", "exposure_carte_") == expected
+        run_dbt(on_sample, ["run-operation", "refresh_fdw", "--target", "warehouse"], quiet=True,
+                link_password_for="warehouse")
+        run_dbt(on_sample, ["run"], quiet=True)
+        for p in published_tables(sampled.settings):
+            columns = [r[0] for r in sampled.query("webapp", """select column_name from information_schema.columns
+                where table_schema = 'public' and table_name = %s and is_identity = 'NO' order by 1""", [p.table])]
+            select = f"select {', '.join(columns)} from {{}} order by 1, 2"
+            published = sampled.query("webapp", select.format(f"public.{p.table}"), dbname=SAMPLE)
+            computed = sampled.query("warehouse", select.format(f"exposure.{p.model}"))
+            assert len(published) > 0, p.table
+            assert sorted(tuple(map(str, r)) for r in computed) == sorted(tuple(map(str, r)) for r in published), p.table
     finally:
-        sampled.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
-        sampled.dbt("build", "--exclude", "tag:sample")
+        sampled.execute("webapp", f"revoke all on all tables in schema public from webapp_reader; "
+                                  f"revoke connect on database {SAMPLE} from webapp_reader", dbname=SAMPLE)
+        run_dbt(sampled.settings, ["run-operation", "refresh_fdw", "--target", "warehouse"], quiet=True,
+                link_password_for="warehouse")
+        run_steps(sampled.settings, [s for s in MAIN if s.name != "check"], quiet=True)
+    assert checksum(sampled) == sample_checksum

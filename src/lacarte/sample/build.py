@@ -288,7 +288,8 @@ class SampleBuilder:
     def step_validate(self) -> None:
         problems = validate_sample(self.settings.database("webapp", dbname=self.names.next), self.territories)
         if problems:
-            raise UserError("the new sample is not valid: " + "; ".join(problems) + f"; the previous {self.names.live} is unchanged")
+            raise UserError("the new sample is not valid: " + "; ".join(problems)
+                            + f"; the previous {self.names.live} is unchanged")
 
     def step_swap(self) -> None:
         """Rename next over live in one transaction; the old one is dropped only after. Nobody
@@ -300,9 +301,13 @@ class SampleBuilder:
             if had_live:
                 conn.execute(sql.SQL("alter database {} allow_connections false").format(sql.Identifier(live)))
             try:
-                for attempt in range(10):
-                    self._disconnect(conn, live)
-                    self._disconnect(conn, next_)
+                for attempt in range(3):
+                    for dbname in (live, next_):
+                        kept = self._disconnect(conn, dbname)
+                        if kept:
+                            raise UserError(
+                                f"{dbname} is still in use by sessions this role may not end ({kept}): the previous "
+                                f"{live} is kept; close them and run again")
                     try:
                         with conn.transaction():
                             if had_live:
@@ -311,8 +316,8 @@ class SampleBuilder:
                             conn.execute(sql.SQL("alter database {} rename to {}").format(
                                 sql.Identifier(next_), sql.Identifier(live)))
                         break
-                    except psycopg.errors.ObjectInUse:
-                        if attempt == 9:
+                    except psycopg.errors.ObjectInUse:  # a session came back during the 5 s PostgreSQL waits
+                        if attempt == 2:
                             raise UserError(
                                 f"{live} is still in use by sessions this role may not end (a superuser's?): "
                                 f"the previous {live} is kept; close them and run again") from None
@@ -334,12 +339,17 @@ class SampleBuilder:
         return conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone() is not None
 
     @staticmethod
-    def _disconnect(conn: psycopg.Connection, dbname: str) -> None:
+    def _disconnect(conn: psycopg.Connection, dbname: str) -> str:
         """End every other session on `dbname`, whatever its role (pg_signal_backend lets the
-        owner end other roles' sessions; background workers have no role and are left)."""
-        conn.execute("""select pg_terminate_backend(a.pid) from pg_stat_activity as a
-            where a.datname = %s and a.pid <> pg_backend_pid() and a.usesysid is not null
-                and not coalesce((select rolsuper from pg_roles as r where r.oid = a.usesysid), false)""", [dbname])
+        owner end other roles' sessions); return the roles of the sessions it may not end
+        (superusers'), background workers aside."""
+        sessions = conn.execute("""select a.pid, a.usename, coalesce(r.rolsuper, false) from pg_stat_activity as a
+            left join pg_roles as r on r.oid = a.usesysid
+            where a.datname = %s and a.pid <> pg_backend_pid() and a.usesysid is not null""", [dbname]).fetchall()
+        for pid, _role, superuser in sessions:
+            if not superuser:
+                conn.execute("select pg_terminate_backend(%s)", [pid])
+        return ", ".join(sorted({role for _pid, role, superuser in sessions if superuser}))
 
     def counts(self) -> dict[str, int]:
         assert self.plan is not None
