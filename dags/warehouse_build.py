@@ -1,27 +1,32 @@
-"""Daily: check the links, build the warehouse, refresh the webapp's link, publish the map.
+"""Daily: the main job of lacarte.steps.MAIN (check the link, build, link the exposures,
+publish), one task per step.
 
-Each task runs the same command a person would (`scripts/pipeline.py --step …`), so a failed
-step is retried alone. A failed dbt test fails `dbt_build`, and the publication never runs.
+Each task runs the command a person would (`lacarte run --step …`) in the project's
+environment, so a failed step is retried alone and a failed dbt test stops the publication.
+The DAG imports only lacarte.steps (no dbt): parsing stays instant.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import shlex
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, chain
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from lacarte.steps import MAIN
+
+# The `lacarte` command of the project's environment, and the dbt project it runs.
+LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
+PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 # Retries of a failed task (0 in the tests: `airflow dags test` would wait for them).
 RETRIES = int(os.environ.get("LACARTE_AIRFLOW_RETRIES", "1"))
-PYTHON = sys.executable
 
 
-def step(task_id: str, command: str, doc: str) -> BashOperator:
-    return BashOperator(task_id=task_id, bash_command=f"cd {PROJECT_DIR} && {PYTHON} {command}", doc_md=doc)
+def lacarte_command(*args: str) -> str:
+    project = ["--project-dir", PROJECT_DIR] if PROJECT_DIR else []
+    return shlex.join([LACARTE, *project, *args])
 
 
 with DAG(
@@ -34,11 +39,7 @@ with DAG(
     tags=["lacarte", "warehouse"],
     doc_md=__doc__,
 ) as dag:
-    check_links = step("check_links", "scripts/pipeline.py --step check",
-                       "Stops when the webapp schema drifted from the link (fdw_status with fail_on_drift).")
-    dbt_build = step("dbt_build", "scripts/pipeline.py --step build", "dbt build: seeds, models and tests.")
-    refresh_webapp_link = step("refresh_webapp_link", "scripts/pipeline.py --step link",
-                               "refresh_fdw --target webapp: the exposures as the webapp sees them.")
-    publish = step("publish", "scripts/pipeline.py --step publish",
-                   "publish_exposures --target webapp: the map's tables, in one transaction.")
-    check_links >> dbt_build >> refresh_webapp_link >> publish
+    chain(*[
+        BashOperator(task_id=step.name, bash_command=lacarte_command("run", "--step", step.name), doc_md=step.summary)
+        for step in MAIN
+    ])

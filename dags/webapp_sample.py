@@ -1,24 +1,24 @@
-"""Weekly: rebuild webapp_sample (scripts/build_sample.py). Never scheduled in production:
-with LACARTE_ENVIRONMENT=production the DAG has no schedule, and the script refuses anyway."""
+"""Weekly: rebuild webapp_sample (`lacarte sample build`). Scheduled only where
+LACARTE_ENVIRONMENT is local or preprod: never in production, nor when the variable is
+unknown; the command refuses production anyway (the webapp database says so itself)."""
 
 from __future__ import annotations
 
 import os
-import sys
+import shlex
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-# Retries of a failed task (0 in the tests: `airflow dags test` would wait for them).
+LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
+PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 RETRIES = int(os.environ.get("LACARTE_AIRFLOW_RETRIES", "1"))
-IN_PRODUCTION = os.environ.get("LACARTE_ENVIRONMENT", "local").lower() in {"prod", "production"}
+SAMPLED_HERE = os.environ.get("LACARTE_ENVIRONMENT", "local").strip().casefold() in {"local", "preprod"}
 
 with DAG(
     dag_id="webapp_sample",
-    schedule=None if IN_PRODUCTION else "@weekly",
+    schedule="@weekly" if SAMPLED_HERE else None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -28,6 +28,6 @@ with DAG(
 ) as dag:
     BashOperator(
         task_id="build_sample",
-        bash_command=f"cd {PROJECT_DIR} && {sys.executable} scripts/build_sample.py",
+        bash_command=shlex.join([LACARTE, *(["--project-dir", PROJECT_DIR] if PROJECT_DIR else []), "sample", "build"]),
         doc_md="Builds webapp_sample aside, validates it and swaps it in; a failure keeps the previous sample.",
     )

@@ -1,4 +1,5 @@
-"""The Airflow DAGs, in real Airflow (SQLite metadata, offline), against the test instances."""
+"""The Airflow DAGs, in Airflow's own environment (.venv-airflow, SQLite, offline), against the
+test instances: their tasks are the steps of lacarte.steps, and they fill the map."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from lacarte.demo import generate
-from lacarte.settings import PROJECT_DIR
-from tests.platform_pair import Pair
+from lacarte.pipeline import run_steps
+from lacarte.steps import DEPLOY, MAIN
+from tests.platform_pair import PROJECT, Pair
 
-AIRFLOW = str(PROJECT_DIR / ".venv" / "bin" / "airflow") if (PROJECT_DIR / ".venv" / "bin" / "airflow").exists() else "airflow"
+AIRFLOW_BIN = PROJECT.root / ".venv-airflow" / "bin"
+LACARTE = str(Path(sys.executable).with_name("lacarte"))
 INSPECT_DAGS = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
@@ -23,6 +27,7 @@ print(json.dumps({
     "dbt_imported": any(name == "dbt" or name.startswith("dbt.") for name in sys.modules),
     "dags": {d.dag_id: {"schedule": d.schedule, "max_active_runs": d.max_active_runs,
                         "edges": sorted([t.task_id, down] for t in d.tasks for down in t.downstream_task_ids),
+                        "commands": {t.task_id: t.bash_command for t in d.tasks},
                         "tasks": sorted(t.task_id for t in d.tasks)} for d in bag.dags.values()},
 }))
 """
@@ -30,61 +35,66 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def airflow_env(pair: Pair, tmp_path_factory) -> dict[str, str]:
+    assert (AIRFLOW_BIN / "airflow").exists(), "run `make airflow` (make test does)"
     home = tmp_path_factory.mktemp("airflow_home")
     env = {k: v for k, v in pair.settings.values.items() if k.isupper()}
     env.update({
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(home)),
-        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
+        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT.root / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "LACARTE_AIRFLOW_RETRIES": "0",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "LACARTE_COMMAND": LACARTE, "LACARTE_PROJECT_DIR": str(PROJECT.root),
     })
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run([str(AIRFLOW_BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     return env
 
 
 def inspect_dags(env: dict[str, str]) -> dict:
-    result = subprocess.run([sys.executable, "-c", INSPECT_DAGS, str(PROJECT_DIR / "dags")], env=env,
+    result = subprocess.run([str(AIRFLOW_BIN / "python"), "-c", INSPECT_DAGS, str(PROJECT.root / "dags")], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_dagbag_loads_every_dag_with_the_promised_shape(airflow_env):
+def test_the_dags_run_the_steps_of_the_main_job(airflow_env):
     found = inspect_dags(airflow_env)
     assert found["errors"] == {}
     assert not found["dbt_imported"], "a DAG file imports dbt at parse time"
     build = found["dags"]["warehouse_build"]
     assert build["schedule"] == "@daily" and build["max_active_runs"] == 1
-    assert build["edges"] == sorted([["check_links", "dbt_build"], ["dbt_build", "refresh_webapp_link"],
-                                     ["refresh_webapp_link", "publish"]])
+    names = [step.name for step in MAIN]
+    assert build["edges"] == sorted([a, b] for a, b in zip(names, names[1:], strict=False))
+    for name in names:
+        assert build["commands"][name].endswith(f"run --step {name}") and LACARTE in build["commands"][name]
     sample = found["dags"]["webapp_sample"]
     assert sample["schedule"] == "@weekly" and sample["tasks"] == ["build_sample"]
 
 
-def test_sample_dag_is_never_scheduled_in_production(airflow_env):
-    found = inspect_dags({**airflow_env, "LACARTE_ENVIRONMENT": "production"})
+@pytest.mark.parametrize("environment", ["production", "PRODUCTION ", "prod", ""])
+def test_the_sample_dag_is_scheduled_only_where_a_sample_belongs(airflow_env, environment: str):
+    found = inspect_dags({**airflow_env, "LACARTE_ENVIRONMENT": environment})
     assert found["dags"]["webapp_sample"]["schedule"] is None
 
 
 def dags_test(env: dict[str, str], dag_id: str) -> subprocess.CompletedProcess:
-    return subprocess.run([AIRFLOW, "dags", "test", dag_id], env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run([str(AIRFLOW_BIN / "airflow"), "dags", "test", dag_id], env=env, capture_output=True,
+                          text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
 def fresh_webapp(pair: Pair) -> Pair:
     generate(pair.settings, acteurs=1500, seed=21)
-    pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
-    pair.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+    run_steps(pair.settings, DEPLOY, quiet=True)
     assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur") == [(0,)]  # emptied by generate
     return pair
 
 
-def test_warehouse_build_dag_fills_the_map(fresh_webapp: Pair, airflow_env):
+def test_warehouse_build_dag_fills_the_map_and_the_admin_view(fresh_webapp: Pair, airflow_env):
     run = dags_test(airflow_env, "warehouse_build")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    displayed = fresh_webapp.query("webapp", "select count(*) from qfdmo_displayedacteur")[0][0]
-    exposed = fresh_webapp.query("warehouse", "select count(*) from exposure.exposure_carte_acteur")[0][0]
-    assert displayed == exposed > 0
+    for table, model in (("qfdmo_displayedacteur", "exposure_carte_acteur"), ("qfdmo_vueacteur", "exposure_vue_acteur")):
+        published = fresh_webapp.query("webapp", f"select count(*) from {table}")[0][0]
+        assert published == fresh_webapp.query("warehouse", f"select count(*) from exposure.{model}")[0][0] > 0
 
 
 def test_webapp_sample_dag_builds_the_sample(fresh_webapp: Pair, airflow_env):
@@ -97,7 +107,7 @@ def test_a_failing_dbt_test_stops_the_publication(fresh_webapp: Pair, airflow_en
     pair = fresh_webapp
     with pair.connect("webapp", user="admin") as conn:
         conn.execute("""insert into qfdmo_acteur (identifiant_unique, nom, acteur_type_id, statut, code_postal, ville,
-            location) values ('scn_bizarre', 'Bizarre', 1, 'BIZARRE', '56400', 'Auray',
+            public_accueilli, reprise, location) values ('scn_bizarre', 'Bizarre', 1, 'BIZARRE', '56400', 'Auray', '', '',
             st_setsrid(st_makepoint(-2.99, 47.66), 4326)::geography)""")
         conn.execute("update qfdmo_acteur set nom = 'Renommé pendant la panne' where identifiant_unique = "
                      "(select identifiant_unique from qfdmo_displayedacteur order by 1 limit 1)")
