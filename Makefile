@@ -18,6 +18,7 @@ demo: install
 	$(LACARTE) status
 
 test: install airflow
+	@bash scripts/install_system_deps.sh --test
 	$(VENV)/bin/pytest
 
 install: system-deps $(VENV)/.installed

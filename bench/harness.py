@@ -8,10 +8,13 @@ from pathlib import Path
 
 import psycopg
 
-from lacarte.cluster import Instances
 from lacarte.dbt import run_dbt
 from lacarte.demo import generate
+from lacarte.instances.cluster import Instances
+from lacarte.pipeline import run_steps
+from lacarte.project import Project
 from lacarte.settings import Settings
+from lacarte.steps import DEPLOY
 
 
 class BenchPair:
@@ -20,7 +23,7 @@ class BenchPair:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="lacarte-bench-", dir="/var/tmp"))
         self.root.chmod(0o755)
-        self.settings = Settings.isolated(self.root)
+        self.settings = Settings.isolated(Project.find(Path(__file__).resolve().parents[1]), self.root)
         self.instances = Instances(self.settings, root=self.root / "data")
 
     def __enter__(self) -> BenchPair:
@@ -40,11 +43,10 @@ class BenchPair:
         name = "webapp_reader_password" if side == "warehouse" else "warehouse_reader_password"
         return f"-c lacarte.{name}={self.settings.get(key)}"
 
-    def dbt(self, *args: str):
-        return run_dbt(self.settings, list(args), quiet=True)
+    def dbt(self, *args: str, link_password_for: str | None = None):
+        return run_dbt(self.settings, list(args), quiet=True, link_password_for=link_password_for)
 
     def load(self, acteurs: int) -> None:
         """Demo data at this scale (the map's tables emptied with the rest), both links."""
         generate(self.settings, acteurs=acteurs, seed=42)
-        self.dbt("run-operation", "refresh_fdw", "--target", "webapp")
-        self.dbt("run-operation", "refresh_fdw", "--target", "warehouse")
+        run_steps(self.settings, DEPLOY, quiet=True)

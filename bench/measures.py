@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 
 from bench.harness import BenchPair
 from lacarte import pgbin
+from lacarte.dbt import target_path
 from lacarte.sample import SampleBuilder
-from lacarte.settings import PROJECT_DIR
 
 SOURCE_TABLES_SQL = """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'webapp_public' and c.relkind = 'f' order by 1"""
@@ -52,8 +54,8 @@ def reader_latency(pair: BenchPair, side: str, query: str):
 
 
 def full_build(pair: BenchPair, repeat: int) -> list[float]:
-    runs = [timed(lambda: pair.dbt("build", "--exclude", "tag:sample")) for _ in range(repeat)]
-    pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
+    runs = [timed(lambda: pair.dbt("build")) for _ in range(repeat)]
+    pair.dbt("run-operation", "refresh_fdw", "--target", "webapp", link_password_for="webapp")
     return runs
 
 
@@ -99,9 +101,13 @@ def pull(pair: BenchPair, repeat: int) -> dict[str, list[float]]:
 
 
 def _dbt_cli(pair: BenchPair, *args: str) -> None:
-    env = {**os.environ, **pair.settings.dbt_environment()}
-    subprocess.run([str(PROJECT_DIR / ".venv" / "bin" / "dbt"), *args], env=env, check=True,
-                   capture_output=True, cwd=PROJECT_DIR)
+    """dbt in a process of its own, as a deploy or an Airflow task runs it."""
+    target = args[args.index("--target") + 1]
+    password_for = target if "refresh_fdw" in args else None
+    env = {**os.environ, **pair.settings.dbt_environment(password_for)}
+    project = pair.settings.project.root
+    subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--target-path",
+                    str(target_path(pair.settings, list(args)))], env=env, check=True, capture_output=True, cwd=project)
 
 
 def link_refresh(pair: BenchPair, repeat: int) -> dict[str, list[float]]:

@@ -1,6 +1,6 @@
 """Benchmarks at production scale, measured side by side in one run.
 
-    python bench/run.py [--acteurs 1000000] [--quick] [--repeat 3]
+    python -m bench.run [--acteurs 1000000] [--quick] [--repeat 3]     (from the checkout)
 
 Starts its own pair of instances (free ports, under /var/tmp), loads demo data at a tenth of
 the scale and at the scale, and measures each figure several times, interleaving the variants
@@ -15,19 +15,15 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+from rich.console import Console
+from rich.table import Table
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from bench import measures  # noqa: E402
-from bench.harness import BenchPair  # noqa: E402
+from bench import measures
+from bench.harness import BenchPair
 
 console = Console()
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -70,7 +66,7 @@ def main() -> None:
     with BenchPair() as pair:
         if args.only_map:
             pair.load(large)
-            pair.dbt("build", "--exclude", "tag:sample")
+            pair.dbt("build")
             pair.dbt("run-operation", "refresh_fdw", "--target", "webapp")
             publication = measures.publication(pair, 1)
             record("publish_full", publication["full"], "empty displayed tables filled (dbt CLI)")

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian/Ubuntu machine lacks for this project: python3-venv,
-# the PostgreSQL server with contrib (postgres_fdw) and PostGIS. As root it installs them;
-# otherwise it prints the exact command to run and stops.
+# Installs what a fresh Debian/Ubuntu machine lacks for this project: python3-venv, openssl
+# (the local instances' certificates), the PostgreSQL server with contrib (postgres_fdw) and
+# PostGIS, and with --test Chromium (the test that loads dbt's documentation site). As root it
+# installs them; otherwise it prints the exact command to run and stops.
 set -euo pipefail
 
 packages=()
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     packages+=(python3-venv)
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+    packages+=(openssl)
+fi
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+    packages+=(chromium)
 fi
 
 find_bindir() {
@@ -35,7 +42,7 @@ if [ -n "$major" ] && ! postgis_ok; then
 fi
 
 if [ ${#packages[@]} -eq 0 ]; then
-    echo "system dependencies: present (PostgreSQL ${major} at $bindir, PostGIS, python3-venv)"
+    echo "system dependencies: present (PostgreSQL ${major} at $bindir, PostGIS, python3-venv, openssl${1:+, chromium})"
     exit 0
 fi
 
@@ -51,6 +58,6 @@ apt-get update -qq
 apt-get install -y -qq "${packages[@]}" >/dev/null
 # A server installed just now: PostGIS for its version too.
 if [ -z "$major" ]; then
-    exec "$0"
+    exec "$0" "$@"
 fi
 echo "system dependencies: installed"

@@ -1,4 +1,6 @@
-"""Session fixtures: one throwaway pair of real instances for the whole suite."""
+"""Session fixtures: one throwaway pair of real instances for the whole suite, and one world
+on it (demo data, the rule scenarios, the deploy and the main job) shared by the modules that
+read it; a module that changes it puts it back."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from lacarte.demo import generate
 from lacarte.pipeline import run_steps
 from lacarte.steps import DEPLOY, MAIN
 from tests.platform_pair import Pair, throwaway_pair
+from tests.scenario_world import World, write_scenarios
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +26,15 @@ def deploy_and_run(pair: Pair) -> None:
 
 
 @pytest.fixture(scope="session")
-def linked_pair(pair: Pair) -> Pair:
-    """The pair with small demo data, both links, a build and a publication."""
-    generate(pair.settings, acteurs=3000, seed=7)
+def world(pair: Pair) -> Pair:
+    """Demo data and the hand-written rule scenarios, deployed, built and published."""
+    generate(pair.settings, acteurs=2500, seed=7)
+    with pair.connect("webapp", user="admin") as conn, conn.transaction():
+        write_scenarios(World(conn))
     deploy_and_run(pair)
     return pair
+
+
+@pytest.fixture(scope="session")
+def linked_pair(world: Pair) -> Pair:
+    return world

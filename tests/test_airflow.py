@@ -103,22 +103,18 @@ def test_webapp_sample_dag_builds_the_sample(fresh_webapp: Pair, airflow_env):
     assert fresh_webapp.query("webapp", "select count(*) > 0 from qfdmo_displayedacteur", dbname="webapp_sample") == [(True,)]
 
 
-def test_a_failing_dbt_test_stops_the_publication(fresh_webapp: Pair, airflow_env):
+def test_a_failed_step_stops_the_dag_before_publication(fresh_webapp: Pair, airflow_env):
     pair = fresh_webapp
-    with pair.connect("webapp", user="admin") as conn:
-        conn.execute("""insert into qfdmo_acteur (identifiant_unique, nom, acteur_type_id, statut, code_postal, ville,
-            public_accueilli, reprise, location) values ('scn_bizarre', 'Bizarre', 1, 'BIZARRE', '56400', 'Auray', '', '',
-            st_setsrid(st_makepoint(-2.99, 47.66), 4326)::geography)""")
-        conn.execute("update qfdmo_acteur set nom = 'Renommé pendant la panne' where identifiant_unique = "
-                     "(select identifiant_unique from qfdmo_displayedacteur order by 1 limit 1)")
+    before = pair.query("webapp", "select md5(string_agg(d::text, ',' order by identifiant_unique)) from qfdmo_displayedacteur d")
+    pair.execute("webapp", "alter table qfdmo_acteurtype add column couleur_dag text")  # the link drifts: check fails
+    pair.execute("webapp", "update qfdmo_acteur set nom = 'Renommé pendant la panne' where identifiant_unique = "
+                           "(select identifiant_unique from qfdmo_displayedacteur order by 1 limit 1)", user="admin")
     try:
-        before = pair.query("webapp", "select md5(string_agg(d::text, ',' order by identifiant_unique)) "
-                            "from qfdmo_displayedacteur d")
         run = dags_test(airflow_env, "warehouse_build")
         output = run.stdout + run.stderr
-        assert "accepted_values_webapp_qfdmo_acteur_statut" in output
-        assert "upstream_failed" in output.lower() or run.returncode != 0
+        assert run.returncode != 0 and "column couleur_dag added" in output
+        assert "upstream_failed" in output.lower()
         assert pair.query("webapp", "select md5(string_agg(d::text, ',' order by identifiant_unique)) "
                           "from qfdmo_displayedacteur d") == before
     finally:
-        pair.execute("webapp", "delete from qfdmo_acteur where identifiant_unique = 'scn_bizarre'", user="admin")
+        pair.execute("webapp", "alter table qfdmo_acteurtype drop column couleur_dag")

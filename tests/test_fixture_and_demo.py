@@ -1,5 +1,5 @@
-"""The webapp fixture is faithful to the real web app's database (domain.md, "The real webapp
-database"), read from the catalog; demo data fills it, deterministically, with every rule case."""
+"""The webapp fixture is faithful to the real web app's database as its Django migrations create
+it, read from the catalog; demo data fills it, deterministically, with every rule case."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The rules of domain.md, one scenario each, from webapp rows to the displayed tables and the
-admin view; the publication's guarantees."""
+"""The rules of the computation (models/docs/rules.md), one scenario each, from webapp rows to the
+displayed tables and the admin view; the publication's guarantees."""
 
 from __future__ import annotations
 
@@ -10,119 +10,18 @@ import psycopg
 import pytest
 
 from lacarte.dbt import DbtFailure, target_path
-from lacarte.demo import generate
 from lacarte.manifest import published_tables
 from lacarte.pipeline import run_steps
-from lacarte.steps import MAIN
-from tests.conftest import deploy_and_run
+from lacarte.steps import MAIN, step_named
 from tests.platform_pair import Pair
-from tests.scenario_world import World
-
-PARENT = "11111111-1111-1111-1111-111111111111"
-PARENT_MIXED = "22222222-2222-2222-2222-222222222222"
-PARENT_INACTIF = "33333333-3333-3333-3333-333333333333"
-PARENT_LONE = "44444444-4444-4444-4444-444444444444"
-
-
-def write_scenarios(world: World) -> None:
-    w = world
-    w.acteur("scn_plain", nom="Repair Café Auray", email="contact@example.org")
-    w.proposition("scn_plain", 1, [1, 2])
-    w.label("scn_plain", 2)
-    w.service("scn_plain", 1)
-    for statut in ("INACTIF", "SUPPRIME"):
-        w.acteur(f"scn_{statut.lower()}", statut=statut)
-        w.proposition(f"scn_{statut.lower()}", 1, [1])
-    # Rule 1: revision overlay.
-    w.acteur("scn_renamed", nom="Ancien nom", telephone="0600000000", description="Texte", source_id=2)
-    w.proposition("scn_renamed", 2, [3])
-    w.revision("scn_renamed", nom="Nouveau nom", telephone="__empty__", description="", acteur_type_id=2)
-    w.proposition("scn_renamed", 2, [3], revision=True)
-    w.acteur("scn_revision_inactif")
-    w.proposition("scn_revision_inactif", 1, [1])
-    w.revision("scn_revision_inactif", statut="INACTIF")
-    w.proposition("scn_revision_inactif", 1, [1], revision=True)
-    w.acteur("scn_revived", statut="INACTIF")
-    w.proposition("scn_revived", 1, [1])
-    w.revision("scn_revived", statut="ACTIF")
-    w.proposition("scn_revived", 1, [1], revision=True)
-    w.acteur("scn_moved")
-    w.proposition("scn_moved", 1, [1])
-    w.revision("scn_moved", location=(-2.95, 47.70), lieu_prestation="SUR_PLACE_OU_A_DOMICILE")
-    w.proposition("scn_moved", 1, [1], revision=True)
-    # Rule 2: relations all-or-nothing.
-    w.acteur("scn_relations_from_revision")
-    w.proposition("scn_relations_from_revision", 1, [1, 2, 3])
-    w.label("scn_relations_from_revision", 1)
-    w.service("scn_relations_from_revision", 2)
-    w.revision("scn_relations_from_revision")
-    w.proposition("scn_relations_from_revision", 5, [9], revision=True)
-    w.acteur("scn_relations_blanked")
-    w.proposition("scn_relations_blanked", 1, [1])
-    w.revision("scn_relations_blanked", nom="Plus rien")
-    # Rule 3: parents.
-    w.parent(PARENT, nom="Groupe Emmaüs Auray")
-    w.label(PARENT, 3, revision=True)
-    w.acteur("scn_child_a", source_id=1, lieu_prestation="SUR_PLACE")
-    w.revision("scn_child_a", parent_id=PARENT)
-    w.proposition("scn_child_a", 1, [1, 2], revision=True)
-    w.label("scn_child_a", 3, revision=True)  # the same label as the parent's own
-    w.perimetre("scn_child_a", "KILOMETRIQUE", "10", revision=True)
-    w.acteur("scn_child_b", source_id=4, lieu_prestation="A_DOMICILE")
-    w.revision("scn_child_b", parent_id=PARENT)
-    w.proposition("scn_child_b", 1, [2, 5], revision=True)
-    w.proposition("scn_child_b", 2, [7], revision=True)
-    w.label("scn_child_b", 4, revision=True)
-    w.perimetre("scn_child_b", "KILOMETRIQUE", "10", revision=True)
-    w.acteur("scn_child_inactif", source_id=5)
-    w.revision("scn_child_inactif", parent_id=PARENT, statut="INACTIF")
-    w.proposition("scn_child_inactif", 3, [30], revision=True)
-    w.label("scn_child_inactif", 5, revision=True)
-    w.parent(PARENT_MIXED, nom="Groupe mixte")
-    w.acteur("scn_mixed_child", lieu_prestation="SUR_PLACE_OU_A_DOMICILE")
-    w.revision("scn_mixed_child", parent_id=PARENT_MIXED)
-    w.proposition("scn_mixed_child", 1, [1], revision=True)
-    w.parent(PARENT_INACTIF, nom="Groupe fermé", statut="INACTIF")
-    w.acteur("scn_child_of_inactif")
-    w.revision("scn_child_of_inactif", parent_id=PARENT_INACTIF)
-    w.proposition("scn_child_of_inactif", 1, [1], revision=True)
-    w.parent(PARENT_LONE, nom="Groupe à un enfant")
-    w.acteur("scn_lone_child")
-    w.revision("scn_lone_child", parent_id=PARENT_LONE)
-    w.proposition("scn_lone_child", 4, [11], revision=True)
-    # Rule 4: what the map shows.
-    w.acteur("scn_domicile", lieu_prestation="A_DOMICILE")
-    w.proposition("scn_domicile", 1, [1])
-    w.label("scn_domicile", 1)
-    w.perimetre("scn_domicile", "DEPARTEMENTAL", "56")
-    w.acteur("scn_domicile_and_place", lieu_prestation="SUR_PLACE_OU_A_DOMICILE")
-    w.proposition("scn_domicile_and_place", 1, [1])
-    w.perimetre("scn_domicile_and_place", "DEPARTEMENTAL", "56")
-    for name, public in [("pros", "Professionnels"), ("pros_lower", "professionnels"), ("aucun", "AUCUN"),
-                         ("mixed_public", "Particuliers et professionnels"), ("blank_public", "")]:
-        w.acteur(f"scn_{name}", public_accueilli=public)
-        w.proposition(f"scn_{name}", 1, [1])
-    w.acteur("scn_no_sous_categorie")
-    w.proposition("scn_no_sous_categorie", 1, [])
-    w.acteur("scn_no_proposition")
-    w.acteur("scn_digital", acteur_type_id=4, location=None, adresse="", code_postal="", ville="")
-    w.proposition("scn_digital", 6, [21])
-    # Rule 6: territory.
-    w.acteur("scn_pluneret", code_postal="56400", ville="PLUNERET")
-    w.proposition("scn_pluneret", 1, [1])
-    w.acteur("scn_sainte_anne", code_postal="56400", ville="Sainte Anne d'Auray")
-    w.proposition("scn_sainte_anne", 1, [1])
-    w.acteur("scn_le_bono", code_postal="56400", ville="Le Bono")
-    w.proposition("scn_le_bono", 1, [1])
-    w.acteur("scn_crach", code_postal="56950", ville="Crac'h")
-    w.proposition("scn_crach", 1, [1])
-    w.acteur("scn_montbeliard", code_postal="25200", ville="Montbéliard", location=(6.7985, 47.5099))
-    w.proposition("scn_montbeliard", 1, [1])
+from tests.scenario_world import PARENT, PARENT_INACTIF, PARENT_LONE, PARENT_MIXED
 
 
 def rebuild_and_publish(pair: Pair) -> None:
-    """The main job's build, link and publish steps (the link is already checked)."""
-    run_steps(pair.settings, [s for s in MAIN if s.name != "check"], quiet=True)
+    """The models again (without their data tests: the scenario is what is checked), then the
+    main job's publish step."""
+    pair.dbt("run")
+    run_steps(pair.settings, [step_named("run", "publish")], quiet=True)
 
 
 def publish(pair: Pair, *args: str):
@@ -136,16 +35,6 @@ EXPOSURE_CHECKSUM = """select string_agg(t, '|' order by t) from (
         from exposure.exposure_carte_propositionservice_sous_categories e
     union all select 'l' || md5(string_agg(e::text, ',' order by e::text)) from exposure.exposure_carte_acteur_labels e
 ) parts"""
-
-
-@pytest.fixture(scope="module")
-def world(pair: Pair) -> Pair:
-    generate(pair.settings, acteurs=400, seed=5)
-    with pair.connect("webapp", user="admin") as conn:
-        with conn.transaction():
-            write_scenarios(World(conn))
-    deploy_and_run(pair)
-    return pair
 
 
 def displayed(pair: Pair, identifiant: str) -> dict | None:
@@ -391,27 +280,41 @@ def test_shrink_guard_refuses_and_changes_nothing(world: Pair):
     before = published_checksum(world)
     world.execute("warehouse", "delete from exposure.exposure_carte_acteur where identifiant_unique <> 'scn_plain'")
     try:
-        with pytest.raises(DbtFailure, match="refused: exposure_carte_acteur has 1 rows"):
+        with pytest.raises(DbtFailure, match="refused: exposure_carte_acteur has 1 rows, public.qfdmo_displayedacteur has"):
             publish(world)
         assert published_checksum(world) == before
     finally:
         world.dbt("run", "--select", "exposure_carte_acteur")
 
 
+def test_a_failing_dbt_test_stops_the_job_before_publication(world: Pair):
+    before = published_checksum(world)
+    world.execute("webapp", """insert into qfdmo_acteur (identifiant_unique, nom, acteur_type_id, statut, public_accueilli,
+        reprise) values ('scn_bizarre', 'Bizarre', 1, 'BIZARRE', '', '')""", user="admin")
+    try:
+        with pytest.raises(DbtFailure, match="accepted_values_webapp_qfdmo_acteur_statut"):
+            run_steps(world.settings, MAIN, quiet=True)
+        assert published_checksum(world) == before
+    finally:
+        world.execute("webapp", "delete from qfdmo_acteur where identifiant_unique = 'scn_bizarre'", user="admin")
+
+
 def test_every_published_table_refuses_to_be_emptied(world: Pair):
     before = published_checksum(world)
     exposures = published_tables(world.settings)
     assert len(exposures) == 14 and not any(p.may_be_empty for p in exposures)
-    for exposure in exposures:
-        world.execute("warehouse", f"create table public.saved as select * from exposure.{exposure.model}; "
-                                   f"delete from exposure.{exposure.model}")
-        try:
-            with pytest.raises(DbtFailure, match=f"refused: {exposure.model} has 0 rows.*may not be empty"):
-                publish(world)
-        finally:
-            world.execute("warehouse", f"insert into exposure.{exposure.model} select * from public.saved; "
-                                       "drop table public.saved")
-        assert published_checksum(world) == before, exposure.table
+    saved = "; ".join(f"create table public.saved_{p.model} as select * from exposure.{p.model}; "
+                      f"delete from exposure.{p.model}" for p in exposures)
+    world.execute("warehouse", saved)
+    try:
+        with pytest.raises(DbtFailure) as refusal:
+            publish(world)
+        for exposure in exposures:
+            assert f"{exposure.model} has 0 rows, public.{exposure.table} has" in str(refusal.value), exposure.model
+    finally:
+        world.execute("warehouse", "; ".join(f"insert into exposure.{p.model} select * from public.saved_{p.model}; "
+                                             f"drop table public.saved_{p.model}" for p in exposures))
+    assert published_checksum(world) == before
 
 
 @pytest.mark.parametrize("args, message", [

@@ -32,12 +32,21 @@
     {%- do run_query("set local enable_nestloop = off") -%}
     {%- set done = [] -%}
     {%- set plans = {} -%}
+    {%- set refusals = [] -%}
     {%- for item in published -%}
         {%- set plan = publish_prepare(link, item, restricted, done, min_ratio) -%}
         {%- do plans.update({item.table: plan}) -%}
         {%- do statements.extend(plan.statements) -%}
+        {%- do refusals.extend(plan.refusals) -%}
         {%- do done.append(item.table) -%}
     {%- endfor -%}
+    {%- if refusals -%}
+        {%- do run_query("rollback") -%}
+        {{ exceptions.raise_compiler_error("refused: " ~ (refusals | join('; '))
+            ~ " (minimum share " ~ min_ratio ~ " of the rows each table has now; a table may be empty only if its model "
+            ~ "says meta.publish.may_be_empty). Nothing was published: check the warehouse build; to publish anyway, "
+            ~ "--args '{min_ratio: 0}'") }}
+    {%- endif -%}
     {%- set counts = {} -%}
     {%- for item in published | reverse -%}
         {%- set sql -%}
@@ -140,11 +149,10 @@ where {{ publish_restriction(item, done) }}
     {%- do statements.append(sql) -%}
     {%- set rows = run_query("select count(*) from " ~ next).columns[0].values()[0] -%}
     {%- set current = run_query("select count(*) from public." ~ adapter.quote(item.table)).columns[0].values()[0] -%}
+    {%- set refusals = [] -%}
     {%- if not restricted and ((rows == 0 and not item.may_be_empty) or rows < min_ratio * current) -%}
-        {{ exceptions.raise_compiler_error("refused: " ~ item.model ~ " has " ~ rows ~ " rows, public." ~ item.table
-            ~ " has " ~ current ~ " now (minimum share " ~ min_ratio ~ (", and it may not be empty" if not item.may_be_empty else "")
-            ~ "); nothing was published. Check the warehouse build; to publish anyway: --args '{min_ratio: 0}'"
-            ~ (" and declare meta.publish.may_be_empty" if rows == 0 and not item.may_be_empty else "")) }}
+        {%- do refusals.append(item.model ~ " has " ~ rows ~ " rows, public." ~ item.table ~ " has " ~ current
+            ~ (" (and may not be empty)" if rows == 0 and not item.may_be_empty else "")) -%}
     {%- endif -%}
     {%- do run_query("create index on " ~ next ~ " (" ~ quoted_columns(item.key) ~ ")") -%}
     {%- do run_query("analyze " ~ next) -%}
@@ -162,5 +170,5 @@ where {{ publish_restriction(item, done) }}
     {%- endfor -%}
     {{ return({'next': next, 'columns': columns, 'value_columns': value_columns, 'rows': rows,
                'key_match': key_match | join(' and '), 'current_values': current_values | join(', '),
-               'next_values': next_values | join(', '), 'statements': statements}) }}
+               'next_values': next_values | join(', '), 'statements': statements, 'refusals': refusals}) }}
 {% endmacro %}

@@ -452,8 +452,8 @@ create index qfdmo_revisionperimetreadomicile_acteur_id_like
 
 -- What the map reads: written by the platform's publication ----------------------------------------
 create table qfdmo_displayedacteur (
-    nom varchar(255) not null,
     identifiant_unique varchar(255) primary key,
+    nom varchar(255) not null,
     acteur_type_id integer not null references qfdmo_acteurtype (id) deferrable initially deferred,
     adresse varchar(255) not null default '',
     adresse_complement varchar(255) not null default '',
@@ -575,8 +575,8 @@ create table qfdmo_vueacteur (
     ville varchar(255) not null default '',
     url varchar(2048) not null default '',
     email varchar(254) not null default '',
-    location geography(Point, 4326),
     telephone varchar(255) not null default '',
+    location geography(Point, 4326),
     nom_commercial varchar(255) not null default '',
     nom_officiel varchar(255) not null default '',
     siren varchar(9) not null default '',
