@@ -45,7 +45,7 @@ $(AIRFLOW_VENV)/.installed: requirements-airflow.lock pyproject.toml
 
 lint: install
 	$(VENV)/bin/ruff check src tests dags bench
-	$(VENV)/bin/sqlfluff lint models analyses macros/rules
+	$(VENV)/bin/sqlfluff lint models analyses --processes 2
 
 docs: install
 	$(LACARTE) instances up

@@ -4,7 +4,7 @@ select
     actions.code as action,
     count(distinct acteurs.identifiant_unique) as acteurs
 from {{ ref('carte_acteurs') }} as acteurs
-join {{ ref('carte_propositions') }} as propositions on propositions.acteur_id = acteurs.identifiant_unique
-join {{ ref('stg_webapp__actions') }} as actions on actions.id = propositions.action_id
+inner join {{ ref('carte_propositions') }} as propositions on acteurs.identifiant_unique = propositions.acteur_id
+inner join {{ ref('stg_webapp__actions') }} as actions on propositions.action_id = actions.id
 group by 1, 2
 order by 1, 3 desc

@@ -3,24 +3,41 @@
 -- Rule 3: the sources of each actor: its own, and for a parent those of its ACTIF children
 -- (a child keeps its own too, for the admin view).
 with acteurs as (
-    select identifiant_unique, source_id from {{ ref('int_acteurs__overlaid') }}
+    select
+        identifiant_unique,
+        source_id
+    from {{ ref('int_acteurs__overlaid') }}
     where source_id is not null
 ),
 
 owners as (
-    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+    select
+        source_acteur_id,
+        acteur_id
+    from {{ ref('int_acteurs__relation_owners') }}
 ),
 
 absorbed as (
-    select owners.acteur_id, acteurs.source_id
+    select
+        owners.acteur_id,
+        acteurs.source_id
     from owners
-    join acteurs on acteurs.identifiant_unique = owners.source_acteur_id
+    inner join acteurs on owners.source_acteur_id = acteurs.identifiant_unique
 ),
 
 own as (
-    select identifiant_unique as acteur_id, source_id from acteurs
+    select
+        identifiant_unique as acteur_id,
+        source_id
+    from acteurs
 )
 
-select acteur_id, source_id from absorbed
+select
+    acteur_id,
+    source_id
+from absorbed
 union
-select acteur_id, source_id from own
+select
+    acteur_id,
+    source_id
+from own

@@ -3,7 +3,10 @@
 -- Rule 6: the commune of each actor, from its postal code and its city name (the name
 -- decides between communes sharing a postal code). No match, or two: no row.
 with acteurs as (
-    select identifiant_unique, code_postal, {{ normalize_commune_name('ville') }} as ville_normalisee
+    select
+        identifiant_unique,
+        code_postal,
+        {{ normalize_commune_name('ville') }} as ville_normalisee
     from {{ ref('int_acteurs__overlaid') }}
     where code_postal <> ''
 ),
@@ -24,11 +27,14 @@ matched as (
         communes.code_epci,
         count(*) over (partition by acteurs.identifiant_unique) as candidates
     from acteurs
-    join communes
-        on communes.code_postal = acteurs.code_postal
-        and communes.nom_normalise = acteurs.ville_normalisee
+    inner join communes
+        on acteurs.code_postal = communes.code_postal
+            and acteurs.ville_normalisee = communes.nom_normalise
 )
 
-select identifiant_unique, code_commune_insee, code_epci
+select
+    identifiant_unique,
+    code_commune_insee,
+    code_epci
 from matched
 where candidates = 1

@@ -28,7 +28,7 @@ overlaid as (
         revisions.identifiant_unique is not null as has_revision,
         acteurs.identifiant_unique is null as is_revision_only
     from acteurs
-    full outer join revisions on revisions.identifiant_unique = acteurs.identifiant_unique
+    full outer join revisions on acteurs.identifiant_unique = revisions.identifiant_unique
 )
 
 select * from overlaid

@@ -7,11 +7,17 @@ with acteurs as (
 ),
 
 owners as (
-    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+    select
+        source_acteur_id,
+        acteur_id
+    from {{ ref('int_acteurs__relation_owners') }}
 ),
 
 parents as (
-    select identifiant_unique, statut from acteurs
+    select
+        identifiant_unique,
+        statut
+    from acteurs
 ),
 
 children_places as (
@@ -22,7 +28,7 @@ children_places as (
         bool_or(children.lieu_prestation = 'A_DOMICILE') as any_a_domicile,
         min(children.lieu_prestation) as only_place
     from owners
-    join acteurs as children on children.identifiant_unique = owners.source_acteur_id
+    inner join acteurs as children on owners.source_acteur_id = children.identifiant_unique
     where owners.source_acteur_id <> owners.acteur_id
     group by owners.acteur_id
 ),
@@ -43,8 +49,8 @@ resolved as (
         ) as is_child,
         parents.statut as parent_statut
     from acteurs
-    left join children_places on children_places.acteur_id = acteurs.identifiant_unique
-    left join parents on parents.identifiant_unique = acteurs.parent_id
+    left join children_places on acteurs.identifiant_unique = children_places.acteur_id
+    left join parents on acteurs.parent_id = parents.identifiant_unique
 )
 
 select * from resolved

@@ -6,11 +6,19 @@
 -- level deep).
 {%- set chosen_epci = var('sample_epci', none) %}
 with acteurs as (
-    select identifiant_unique, acteur_type_id, parent_id, is_child from {{ ref('int_acteurs__resolved') }}
+    select
+        identifiant_unique,
+        acteur_type_id,
+        parent_id,
+        is_child
+    from {{ ref('int_acteurs__resolved') }}
 ),
 
 communes as (
-    select identifiant_unique, code_epci from {{ ref('int_acteurs__communes') }}
+    select
+        identifiant_unique,
+        code_epci
+    from {{ ref('int_acteurs__communes') }}
 ),
 
 territories as (
@@ -22,28 +30,31 @@ territories as (
 ),
 
 digital_types as (
-    select id from {{ ref('stg_webapp__acteur_types') }} where code = 'acteur_digital'
+    select id from {{ ref('stg_webapp__acteur_types') }}
+    where code = 'acteur_digital'
 ),
 
 sampled as (
     select acteurs.identifiant_unique
     from acteurs
-    left join communes on communes.identifiant_unique = acteurs.identifiant_unique
+    left join communes on acteurs.identifiant_unique = communes.identifiant_unique
     where not acteurs.is_child
-        and (communes.code_epci in (select code_epci from territories)
-            or acteurs.acteur_type_id in (select id from digital_types))
+        and (
+            communes.code_epci in (select territories.code_epci from territories)
+            or acteurs.acteur_type_id in (select digital_types.id from digital_types)
+        )
 ),
 
 children as (
     select acteurs.identifiant_unique
     from acteurs
-    join sampled on sampled.identifiant_unique = acteurs.parent_id
+    inner join sampled on acteurs.parent_id = sampled.identifiant_unique
 ),
 
 parents as (
     select acteurs.parent_id as identifiant_unique
     from acteurs
-    join sampled on sampled.identifiant_unique = acteurs.identifiant_unique
+    inner join sampled on acteurs.identifiant_unique = sampled.identifiant_unique
     where acteurs.parent_id is not null
 )
 

@@ -21,7 +21,10 @@ communes as (
 ),
 
 epcis as (
-    select id, code from {{ ref('stg_webapp__epcis') }}
+    select
+        id,
+        code
+    from {{ ref('stg_webapp__epcis') }}
 ),
 
 on_the_map as (
@@ -54,14 +57,19 @@ select
     acteurs.parent_id,
     coalesce(children.liste_enfants, '[]'::jsonb) as liste_enfants,
     coalesce(children.nombre_enfants, 0)::integer as nombre_enfants,
-    exists (select from on_the_map where on_the_map.identifiant_unique = acteurs.identifiant_unique) as est_dans_carte,
-    exists (select from in_open_data where in_open_data.identifiant_unique = acteurs.identifiant_unique)
+    exists(
+        select from on_the_map
+        where on_the_map.identifiant_unique = acteurs.identifiant_unique
+    ) as est_dans_carte,
+    exists(
+        select from in_open_data
+        where in_open_data.identifiant_unique = acteurs.identifiant_unique)
         as est_dans_opendata,
     children.identifiant_unique is not null as est_parent,
     acteurs.has_revision as revision_existe,
     st_y(acteurs.location::geometry) as latitude,
     st_x(acteurs.location::geometry) as longitude
 from acteurs
-left join children on children.identifiant_unique = acteurs.identifiant_unique
-left join communes on communes.identifiant_unique = acteurs.identifiant_unique
-left join epcis on epcis.code = communes.code_epci
+left join children on acteurs.identifiant_unique = children.identifiant_unique
+left join communes on acteurs.identifiant_unique = communes.identifiant_unique
+left join epcis on communes.code_epci = epcis.code

@@ -6,11 +6,17 @@ with sous_categories as (
 ),
 
 propositions as (
-    select id, acteur_id, action_id from {{ ref('admin_propositions') }}
+    select
+        id,
+        acteur_id,
+        action_id
+    from {{ ref('admin_propositions') }}
 )
 
-select propositions.id as proposition_id, sous_categories.souscategorieobjet_id
+select
+    propositions.id as proposition_id,
+    sous_categories.souscategorieobjet_id
 from sous_categories
-join propositions
-    on propositions.acteur_id = sous_categories.acteur_id
-    and propositions.action_id = sous_categories.action_id
+inner join propositions
+    on sous_categories.acteur_id = propositions.acteur_id
+        and sous_categories.action_id = propositions.action_id

@@ -17,7 +17,10 @@ communes as (
 ),
 
 epcis as (
-    select id, code from {{ ref('stg_webapp__epcis') }}
+    select
+        id,
+        code
+    from {{ ref('stg_webapp__epcis') }}
 ),
 
 shown as (
@@ -28,7 +31,10 @@ shown as (
         and (acteurs.parent_id is null or acteurs.parent_statut = 'ACTIF')
         and lower(acteurs.public_accueilli) not in ('aucun', 'professionnels')
         and acteurs.lieu_prestation_resolved <> 'A_DOMICILE'
-        and exists (select from propositions where propositions.acteur_id = acteurs.identifiant_unique)
+        and exists (
+            select from propositions
+            where propositions.acteur_id = acteurs.identifiant_unique
+        )
 )
 
 select
@@ -51,5 +57,5 @@ select
     communes.code_epci,
     epcis.id as epci_id
 from shown
-left join communes on communes.identifiant_unique = shown.identifiant_unique
-left join epcis on epcis.code = communes.code_epci
+left join communes on shown.identifiant_unique = communes.identifiant_unique
+left join epcis on communes.code_epci = epcis.code

@@ -3,7 +3,10 @@
 -- The propositions of the actors La Carte shows, one per (actor, action) with at least one
 -- sub-category, with a stable id (rule 5).
 with propositions as (
-    select distinct acteur_id, action_id from {{ ref('int_acteur_proposition_sous_categories') }}
+    select distinct
+        acteur_id,
+        action_id
+    from {{ ref('int_acteur_proposition_sous_categories') }}
 ),
 
 acteurs as (
@@ -15,4 +18,4 @@ select
     propositions.acteur_id,
     propositions.action_id
 from propositions
-join acteurs on acteurs.identifiant_unique = propositions.acteur_id
+inner join acteurs on propositions.acteur_id = acteurs.identifiant_unique

@@ -8,7 +8,9 @@
 {%- set action_codes = [] %}
 {%- set actions_table = ref('stg_webapp__actions') %}
 {%- if execute and actions_table.schema %}
-    {%- set action_codes = run_query("select code from " ~ actions_table ~ " order by \"order\", code").columns[0].values() %}
+{%- set action_codes = run_query(
+    "select code from " ~ actions_table ~ " order by \"order\", code"
+).columns[0].values() %}
 {%- endif %}
 
 with acteurs as (
@@ -16,19 +18,29 @@ with acteurs as (
 ),
 
 sources as (
-    select id, libelle, licence from {{ ref('stg_webapp__sources') }}
+    select
+        id,
+        libelle,
+        licence
+    from {{ ref('stg_webapp__sources') }}
 ),
 
 owners as (
-    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+    select
+        source_acteur_id,
+        acteur_id
+    from {{ ref('int_acteurs__relation_owners') }}
 ),
 
 contributions as (
     -- each actor's contributing rows: its own, or a parent's ACTIF children's
-    select owners.acteur_id, overlaid.source_id, overlaid.identifiant_externe
+    select
+        owners.acteur_id,
+        overlaid.source_id,
+        overlaid.identifiant_externe
     from owners
-    join {{ ref('int_acteurs__overlaid') }} as overlaid on overlaid.identifiant_unique = owners.source_acteur_id
-    join sources on sources.id = overlaid.source_id
+    inner join {{ ref('int_acteurs__overlaid') }} as overlaid on owners.source_acteur_id = overlaid.identifiant_unique
+    inner join sources on overlaid.source_id = sources.id
     where sources.licence = 'OPEN_LICENSE'
 ),
 
@@ -38,21 +50,25 @@ contributors as (
         string_agg(distinct sources.libelle, '|' order by sources.libelle) as libelles,
         jsonb_object_agg(sources.libelle, contributions.identifiant_externe) as identifiants
     from contributions
-    join sources on sources.id = contributions.source_id
+    inner join sources on contributions.source_id = sources.id
     group by contributions.acteur_id
 ),
 
 labels as (
-    select carte_labels.acteur_id, string_agg(l.code, '|' order by l.code) as codes
+    select
+        carte_labels.acteur_id,
+        string_agg(l.code, '|' order by l.code) as codes
     from {{ ref('carte_acteur_labels') }} as carte_labels
-    join {{ ref('stg_webapp__labels') }} as l on l.id = carte_labels.labelqualite_id
+    inner join {{ ref('stg_webapp__labels') }} as l on carte_labels.labelqualite_id = l.id
     group by carte_labels.acteur_id
 ),
 
 services as (
-    select carte_services.acteur_id, string_agg(s.code, '|' order by s.code) as codes
+    select
+        carte_services.acteur_id,
+        string_agg(s.code, '|' order by s.code) as codes
     from {{ ref('carte_acteur_services') }} as carte_services
-    join {{ ref('stg_webapp__acteur_services') }} as s on s.id = carte_services.acteurservice_id
+    inner join {{ ref('stg_webapp__acteur_services') }} as s on carte_services.acteurservice_id = s.id
     group by carte_services.acteur_id
 ),
 
@@ -62,19 +78,19 @@ offers as (
         actions.code as action_code,
         string_agg(sous_categories.code, '|' order by sous_categories.code) as codes
     from {{ ref('carte_propositions') }} as propositions
-    join {{ ref('carte_proposition_sous_categories') }} as links on links.proposition_id = propositions.id
-    join {{ ref('stg_webapp__actions') }} as actions on actions.id = propositions.action_id
-    join {{ ref('stg_webapp__sous_categories_objet') }} as sous_categories
-        on sous_categories.id = links.souscategorieobjet_id
+    inner join {{ ref('carte_proposition_sous_categories') }} as links on propositions.id = links.proposition_id
+    inner join {{ ref('stg_webapp__actions') }} as actions on propositions.action_id = actions.id
+    inner join {{ ref('stg_webapp__sous_categories_objet') }} as sous_categories
+        on links.souscategorieobjet_id = sous_categories.id
     group by propositions.acteur_id, actions.code
 ),
 
 offers_by_action as (
     select
-        acteur_id
-        {%- for code in action_codes %},
-        max(codes) filter (where action_code = {{ sql_literal(code) }}) as {{ adapter.quote(code) }}
+        {%- for code in action_codes %}
+        max(codes) filter (where action_code = {{ sql_literal(code) }}) as {{ adapter.quote(code) }},
         {%- endfor %}
+        acteur_id
     from offers
     group by acteur_id
 )
@@ -98,12 +114,12 @@ select
     'Que faire de mes objets et déchets|ADEME|' || contributors.libelles as paternite,
     contributors.identifiants as identifiants_des_contributeurs,
     coalesce(labels.codes, '') as labels,
-    coalesce(services.codes, '') as services
-    {%- for code in action_codes %},
-    coalesce(offers_by_action.{{ adapter.quote(code) }}, '') as {{ adapter.quote(code) }}
+    {%- for code in action_codes %}
+    coalesce(offers_by_action.{{ adapter.quote(code) }}, '') as {{ adapter.quote(code) }},
     {%- endfor %}
+    coalesce(services.codes, '') as services
 from acteurs
-join contributors on contributors.acteur_id = acteurs.identifiant_unique
-left join labels on labels.acteur_id = acteurs.identifiant_unique
-left join services on services.acteur_id = acteurs.identifiant_unique
-left join offers_by_action on offers_by_action.acteur_id = acteurs.identifiant_unique
+inner join contributors on acteurs.identifiant_unique = contributors.acteur_id
+left join labels on acteurs.identifiant_unique = labels.acteur_id
+left join services on acteurs.identifiant_unique = services.acteur_id
+left join offers_by_action on acteurs.identifiant_unique = offers_by_action.acteur_id
