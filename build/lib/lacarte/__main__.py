@@ -1,0 +1,3 @@
+from lacarte.cli import main
+
+main()

@@ -1,0 +1,233 @@
+"""The `lacarte` command: every tool of the platform, one subcommand each.
+
+Exit codes: 0 done; 1 a step failed (rerun after fixing: every step is atomic or
+idempotent); 2 bad configuration or input (nothing was done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from lacarte.errors import UserError
+from lacarte.steps import MAIN
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings(args: argparse.Namespace):
+    from lacarte.project import Project
+    from lacarte.settings import Settings
+
+    return Settings(Project.find(args.project_dir))
+
+
+# -- instances ------------------------------------------------------------------------------------
+def cmd_instances(args: argparse.Namespace) -> int:
+    from lacarte.instances.cluster import Instances
+
+    settings = _settings(args)
+    if args.action == "env":
+        for key, value in settings.values.items():
+            if key.startswith(("WEBAPP_", "WAREHOUSE_", "LACARTE_", "ANALYST_", "DBT_")) and not key.endswith(
+                    "_READER_PASSWORD") and key != "LACARTE_ADMIN_PASSWORD":
+                print(f"export {key}={shlex.quote(value)}")
+        print(f"export DBT_PROFILES_DIR={shlex.quote(str(settings.project.profiles_dir))}")
+        return 0
+    instances = Instances(settings)
+    if args.action in ("reset", "down") and settings.environment == "production":
+        raise UserError(f"LACARTE_ENVIRONMENT is production: `lacarte instances {args.action}` is refused")
+    if args.action != "status":
+        getattr(instances, args.action)(progress=console.print)
+    _print_instances(instances)
+    return 0
+
+
+def _print_instances(instances) -> None:
+    table = Table("instance", "state", "address", "data", "log", title="local PostgreSQL instances")
+    for row in instances.status():
+        table.add_row(*row.values())
+    console.print(table)
+
+
+# -- demo data --------------------------------------------------------------------------------------
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lacarte.demo import demo_steps, generate
+
+    if args.acteurs < 1:
+        raise UserError("--acteurs must be at least 1")
+    settings = _settings(args)
+    total = len(demo_steps(args.acteurs, args.seed)) + 1
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(f"demo data: {args.acteurs:,} actors", total=total)
+
+        def advance(label: str, seconds: float) -> None:
+            bar.console.print(f"  {label}: {seconds:.1f} s")
+            bar.advance(task)
+
+        counts = generate(settings, args.acteurs, args.seed, on_step=advance)
+    table = Table("table", "rows", title="webapp demo data")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    return 0
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+def _run_job(args: argparse.Namespace, job: str) -> int:
+    from lacarte.pipeline import run_steps
+    from lacarte.steps import JOBS
+
+    steps = JOBS[job]
+    if getattr(args, "list", False):
+        for step in steps:
+            console.print(f"{step.name:16} {step.summary}")
+        return 0
+    if getattr(args, "step", None):
+        steps = tuple(s for s in steps if s.name == args.step)
+    if getattr(args, "dry_run", False):
+        from lacarte.steps import Step
+
+        steps = tuple(Step(s.name, s.summary, (*s.dbt, "--args", "{dry_run: true}"), s.link_password_for)
+                      for s in steps)
+    settings = _settings(args)
+    started = time.monotonic()
+
+    def on_step(step) -> None:
+        console.rule(f"{job}: {step.name}")
+        console.print(step.summary)
+
+    seconds = run_steps(settings, steps, on_step=on_step)
+    console.print(f"[green]{job}: {', '.join(f'{k} {v:.1f} s' for k, v in seconds.items())} "
+                  f"(total {time.monotonic() - started:.1f} s)[/green]")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    return _run_job(args, "deploy")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run_job(args, "run")
+
+
+# -- the sample --------------------------------------------------------------------------------------
+def cmd_sample(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.action == "dump":
+        from lacarte.sample.dump import dump_sample
+
+        path = dump_sample(settings, Path(args.file))
+        console.print(f"wrote {path}: restore with `pg_restore --no-owner --no-acl -d <database> {path}` into a "
+                      "database whose extensions an administrator created")
+        return 0
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lacarte.sample.build import STEPS, SampleBuilder
+
+    builder = SampleBuilder(settings, args.epci)
+    names = builder.names
+    if args.dry_run:
+        builder.preflight()
+        plan = builder.make_plan()
+        console.print(f"territories: {', '.join(builder.territories)}")
+        for step, description in STEPS.items():
+            console.print(f"  {step}: {description.format(next=names.next, live=names.live)}")
+        table = Table("table", "rule", "detail", title="what the sample does with each table (var webapp_tables)")
+        for name, table_plan in sorted(plan.tables.items()):
+            detail = table_plan.acteur_column or (f"set NULL: {', '.join(table_plan.detached)}" if table_plan.detached else "")
+            table.add_row(name, table_plan.kind, detail)
+        console.print(table)
+        return 0
+    started = time.monotonic()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("sample", total=len(STEPS))
+        done: list[str] = []
+
+        def on_step(step: str) -> None:
+            if done:
+                bar.advance(task)
+            done.append(step)
+            bar.update(task, description=f"sample: {STEPS[step].format(next=names.next, live=names.live)}")
+
+        def on_table(name: str) -> None:
+            bar.update(task, description=f"sample: copied {name}")
+
+        counts = builder.run(on_step=on_step, on_table=on_table)
+        bar.advance(task)
+    table = Table("table", "rows", title=f"{names.live}: {', '.join(builder.territories)}")
+    for name, rows in counts.items():
+        if rows:
+            table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"sample swapped in after {time.monotonic() - started:.1f} s")
+    return 0
+
+
+# -- status -----------------------------------------------------------------------------------------
+def cmd_status(args: argparse.Namespace) -> int:
+    from lacarte.status import print_status
+
+    print_status(_settings(args), console)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lacarte", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project-dir", metavar="DIR",
+                        help="the dbt project (default: $LACARTE_PROJECT_DIR, else found from the current directory)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    instances = add("instances", cmd_instances, "the two local PostgreSQL instances (TLS, roles, fixture)")
+    instances.add_argument("action", choices=["up", "down", "status", "env", "reset"],
+                           help="up: create/start/provision; down: stop; status; env: export lines for a shell; "
+                                "reset: wipe and recreate")
+    demo = add("demo-data", cmd_demo_data, "replace the webapp's rows with deterministic demo data (never production)")
+    demo.add_argument("--acteurs", type=int, default=20_000, help="number of actors (default 20000)")
+    demo.add_argument("--seed", type=int, default=42, help="the same seed gives the same data (default 42)")
+    deploy = add("deploy", cmd_deploy, "the deploy step, right after the web app's migrations: refresh both links")
+    deploy.add_argument("--dry-run", action="store_true", help="print the statements, change nothing")
+    deploy.add_argument("--list", action="store_true", help="list the steps")
+    run = add("run", cmd_run, "the main job: check the link, build, link the exposures, publish")
+    run.add_argument("--step", choices=[s.name for s in MAIN],
+                     help="run one step only (what each Airflow task does)")
+    run.add_argument("--list", action="store_true", help="list the steps")
+    sample = add("sample", cmd_sample, "webapp_sample: build it aside and swap it in, or export it")
+    sample.add_argument("action", choices=["build", "dump"], help="build: rebuild the sample; dump: write an archive")
+    sample.add_argument("file", nargs="?", help="dump: the archive to write")
+    sample.add_argument("--epci", nargs="+", metavar="CODE", help="build: EPCI codes instead of the seed's territories")
+    sample.add_argument("--dry-run", action="store_true", help="build: print the plan and the copy rules, change nothing")
+    add("status", cmd_status, "the instances, the links, the published tables and the sample")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sample" and args.action == "dump" and not args.file:
+        parser.error("lacarte sample dump needs the FILE to write")
+    try:
+        code = args.handler(args)
+    except UserError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    sys.exit(code or 0)

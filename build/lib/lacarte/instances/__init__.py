@@ -1,0 +1,1 @@
+"""The two local PostgreSQL instances (webapp and warehouse): clusters, TLS, provisioning."""

@@ -1,0 +1,107 @@
+"""Roles, databases, extensions and privileges of a local instance (idempotent).
+
+What an administrator does once on a managed instance, done here for the local pair: the
+owner and reader roles (readers are read-only by default and by privilege), the extensions
+in template1 (so that every new database, the sample's included, has them), no PUBLIC
+privileges on any database, no large objects for anyone but the owners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+
+from psycopg import sql
+
+from lacarte.db import connect
+from lacarte.settings import Settings
+
+# The extensions of the real webapp database (and what the warehouse needs of them).
+EXTENSIONS = ("postgis", "postgres_fdw", "pg_trgm", "unaccent", "uuid-ossp", "pg_stat_statements")
+# side -> (owner variable, other login roles)
+ROLES = {
+    "webapp": ["webapp_reader"],
+    "warehouse": ["warehouse_reader", "analyst"],
+}
+# Functions that create large objects: granted to PUBLIC by PostgreSQL, to the owners only here.
+LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_import(text)", "lo_import(text, oid)",
+                         "lo_from_bytea(oid, bytea)")
+
+
+def fixture_sql() -> str:
+    return resources.files("lacarte").joinpath("sql/webapp_fixture.sql").read_text()
+
+
+def provision_instance(settings: Settings, side: str, progress: Callable[[str], None] = print) -> None:
+    """Create or update the roles, the database, the extensions (and the webapp fixture)."""
+    other_roles = ROLES[side]
+    owner = settings.get(f"{side.upper()}_DB_USER")
+    dbname = settings.get(f"{side.upper()}_DB_NAME")
+    admin = settings.database(side, dbname="postgres", user="admin")
+    with connect(admin) as conn:
+        for role in [owner, *other_roles]:
+            key = f"{side.upper()}_DB_PASSWORD" if role == owner else f"{role.upper()}_PASSWORD"
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
+            # Hashed client-side (SCRAM verifier): the clear password never reaches the server.
+            verifier = conn.pgconn.encrypt_password(
+                settings.get(key).encode(), role.encode(), b"scram-sha-256").decode()
+            conn.execute(sql.SQL("{} role {} login password {}").format(
+                sql.SQL("alter" if exists else "create"), sql.Identifier(role), sql.Literal(verifier)))
+        conn.execute(sql.SQL("alter role {} createdb").format(sql.Identifier(owner)))
+        # The sample's swap disconnects the old sample's clients, whatever their role.
+        conn.execute(sql.SQL("grant pg_signal_backend to {}").format(sql.Identifier(owner)))
+        for role in other_roles:
+            conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(role)))
+        if not conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone():
+            progress(f"{side}: creating database {dbname}")
+            conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(owner)))
+    # Every new database (the sample included) gets the extensions and the closed privileges
+    # from template1; `postgres` is closed too.
+    for database in ("template1", "postgres", dbname):
+        _prepare_database(settings, side, database, owner, other_roles if database == dbname else [])
+    if side == "webapp":
+        _create_fixture(settings, progress)
+
+
+def _prepare_database(settings: Settings, side: str, dbname: str, owner: str, connecting_roles: list[str]) -> None:
+    with connect(settings.database(side, dbname=dbname, user="admin")) as conn:
+        for extension in EXTENSIONS:
+            conn.execute(sql.SQL("create extension if not exists {} schema public").format(sql.Identifier(extension)))
+        conn.execute(sql.SQL("grant usage on foreign data wrapper postgres_fdw to {}").format(sql.Identifier(owner)))
+        for function in LARGE_OBJECT_CREATORS:
+            conn.execute(sql.SQL("revoke execute on function {} from public").format(sql.SQL(function)))
+            conn.execute(sql.SQL("grant execute on function {} to {}").format(sql.SQL(function), sql.Identifier(owner)))
+        conn.execute(sql.SQL("revoke all on database {} from public").format(sql.Identifier(dbname)))
+        conn.execute(sql.SQL("revoke create on schema public from public"))
+        if dbname not in ("template1", "postgres"):
+            conn.execute(sql.SQL("alter schema public owner to {}").format(sql.Identifier(owner)))
+        for role in connecting_roles:
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), sql.Identifier(role)))
+
+
+def _create_fixture(settings: Settings, progress: Callable[[str], None] = print) -> None:
+    """The webapp's schema as the web app's migrations create it (a fixture for local work).
+
+    Its leftover loopback link stores the webapp role's password in a user mapping, as the
+    real one does; the password travels as a session setting, never in the SQL text.
+    """
+    webapp = settings.database("webapp")
+    with connect(webapp) as conn:
+        if not conn.execute("select to_regclass('public.qfdmo_acteur')").fetchone()[0]:
+            progress("webapp: creating the webapp schema (fixture of the web app's migrations)")
+            with conn.transaction():
+                conn.execute(fixture_sql())
+        if conn.execute("select 1 from pg_foreign_server where srvname = 'qfdmo_server'").fetchone():
+            return
+    # The import reads the committed tables through the loopback link itself.
+    with connect(webapp, options=f"-c lacarte.fixture_password={webapp.password}") as conn, conn.transaction():
+        conn.execute(sql.SQL(
+            "create server qfdmo_server foreign data wrapper postgres_fdw "
+            "options (host {}, port {}, dbname {}, sslmode 'require')").format(
+                sql.Literal(webapp.host), sql.Literal(str(webapp.port)), sql.Literal(webapp.dbname)))
+        conn.execute("""do $leftover$ begin
+            execute format('create user mapping for current_user server qfdmo_server options (user %L, password %L)',
+                current_user, current_setting('lacarte.fixture_password'));
+        end $leftover$""")
+        conn.execute("create schema if not exists webapp_public")
+        conn.execute("import foreign schema public from server qfdmo_server into webapp_public")
