@@ -111,10 +111,15 @@ def test_the_documentation_site_renders_every_page_in_chromium(world: Pair, tmp_
 
 
 def test_the_package_installs_and_runs_from_a_fresh_virtualenv(tmp_path):
+    source = tmp_path / "source"  # what `pip install .` reads, copied: its build leaves no file in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(PROJECT.root / name, source / name)
+    shutil.copytree(PROJECT.root / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     install = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                              "-c", str(PROJECT.root / "requirements.lock"), str(PROJECT.root)],
+                              "-c", str(PROJECT.root / "requirements.lock"), str(source)],
                              capture_output=True, text=True, timeout=900)
     assert install.returncode == 0, install.stderr[-3000:]
     shown = subprocess.run([str(venv / "bin" / "lacarte"), "--help"], capture_output=True, text=True, cwd=tmp_path)

@@ -1,3 +1,0 @@
-from lacarte.cli import main
-
-main()

@@ -1,1 +1,0 @@
-"""The two local PostgreSQL instances (webapp and warehouse): clusters, TLS, provisioning."""
