@@ -1,0 +1,1 @@
+"""The incremental pipeline: what changed in the webapp, what to rebuild, what was published."""

@@ -1,0 +1,96 @@
+"""The warehouse's record of the incremental pipeline (schema lacarte_state).
+
+- runs: one row per pull (its mode, why, how many actors it touched, when it was built and
+  published);
+- watermarks: per webapp table, the activity counters and the transaction horizon of its
+  last scan;
+- tracked: how each webapp table names its rows and their actor (read from the live catalog);
+- to_build / to_publish: the actors a build, then a publication, still owes;
+- status: one row: the code the warehouse was built with, whether a full build or a full
+  reconciliation is owed, the last change set the webapp confirmed;
+- published__<table>: what each webapp table holds, as of the confirmed change set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+SCHEMA = "lacarte_state"
+
+DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.runs (
+    run_id bigint generated always as identity primary key,
+    job text not null,
+    mode text not null check (mode in ('none', 'incremental', 'full')),
+    reason text not null,
+    changed_acteurs bigint not null default 0,
+    affected_acteurs bigint not null default 0,
+    pulled_at timestamptz not null default clock_timestamp(),
+    seconds_pull double precision,
+    built_at timestamptz,
+    published_at timestamptz,
+    change_set_rows bigint
+);
+create table if not exists {SCHEMA}.watermarks (
+    source_table text primary key,
+    xid_horizon xid8 not null,
+    n_tup_ins bigint not null,
+    n_tup_upd bigint not null,
+    n_tup_del bigint not null,
+    scanned_at timestamptz not null default clock_timestamp()
+);
+create table if not exists {SCHEMA}.tracked (
+    source_table text primary key,
+    key_column text not null,
+    acteur_column text not null,
+    via_table text,
+    via_key text,
+    via_acteur_column text,
+    staging_model text not null
+);
+create table if not exists {SCHEMA}.to_build (
+    identifiant_unique text primary key,
+    run_id bigint not null
+);
+create table if not exists {SCHEMA}.to_publish (
+    identifiant_unique text primary key,
+    run_id bigint not null
+);
+create table if not exists {SCHEMA}.status (
+    singleton boolean primary key default true check (singleton),
+    code_hash text,
+    needs_full_build boolean not null default true,
+    publish_all boolean not null default true,
+    needs_reconcile boolean not null default true,
+    reconcile_reason text default 'no publication recorded yet',
+    confirmed_change_set bigint,
+    checked_at timestamptz
+);
+insert into {SCHEMA}.status (singleton) values (true) on conflict do nothing;
+"""
+
+
+@dataclass
+class Status:
+    code_hash: str | None
+    needs_full_build: bool
+    publish_all: bool
+    needs_reconcile: bool
+    reconcile_reason: str | None
+    confirmed_change_set: int | None
+    checked_at: object = None
+
+
+def ensure_state(conn: psycopg.Connection) -> None:
+    """Create the schema and its tables if missing (idempotent)."""
+    conn.execute(DDL)
+
+
+def read_status(conn: psycopg.Connection, lock: bool = False) -> Status:
+    row = conn.execute(
+        f"select code_hash, needs_full_build, publish_all, needs_reconcile, reconcile_reason, confirmed_change_set, checked_at "
+        f"from {SCHEMA}.status{' for update' if lock else ''}").fetchone()
+    return Status(*row)
