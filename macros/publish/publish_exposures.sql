@@ -11,7 +11,7 @@
     content until commit, then the new one, and are never blocked (only rows are locked).
     On webapp_sample the exposures are restricted to the actors the sample holds.
 -#}
-{% macro publish_exposures(min_ratio=none, dry_run=false) %}
+{% macro publish_exposures(min_ratio=none, dry_run=false, record=none) %}
     {%- set min_ratio = number_argument('min_ratio', var('publish_min_ratio') if min_ratio is none else min_ratio, 0, 1) -%}
     {%- set dry_run = boolean_argument('dry_run', dry_run) -%}
     {%- set link = fdw_link() -%}
@@ -93,6 +93,9 @@ select count(*) from inserted
         {%- do report.append({'table': item.table, 'rows': plan.rows, 'inserted': inserted, 'updated': updated,
                               'deleted': counts[item.table ~ '.deleted']}) -%}
     {%- endfor -%}
+    {%- if record and not dry_run -%}
+        {%- do run_query(publication_record_sql(record, 'reconcile', report)) -%}
+    {%- endif -%}
     {%- do run_query("rollback" if dry_run else "commit") -%}
     {{ print("publish_exposures (" ~ target.name ~ "): " ~ link.local_schema ~ " -> public"
              ~ (", restricted to the sampled actors" if restricted else "") ~ (" [dry run: nothing was changed]" if dry_run else "")) }}

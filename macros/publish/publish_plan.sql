@@ -16,6 +16,8 @@
             'order': publish.order,
             'key': keys[0].columns,
             'acteur_column': publish.get('acteur_column'),
+            'acteur': (node.config.meta or {}).get('acteur', publish.get('acteur_column')),
+            'schema': node.schema,
             'may_be_empty': publish.get('may_be_empty', false),
         }) -%}
     {%- endfor -%}

@@ -1,7 +1,8 @@
 """The `lacarte` command: every tool of the platform, one subcommand each.
 
 Exit codes: 0 done; 1 a step failed (rerun after fixing: every step is atomic or
-idempotent); 2 bad configuration or input (nothing was done).
+idempotent); 2 bad configuration or input (nothing was done); 99 an incremental run found
+nothing changed and nothing owed (Airflow marks the task skipped).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from lacarte.errors import UserError
-from lacarte.steps import MAIN
+from lacarte.steps import JOBS
+
+NOTHING_CHANGED = 99
 
 console = Console()
 err_console = Console(stderr=True)
@@ -85,6 +88,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 # -- jobs -------------------------------------------------------------------------------------------
 def _run_job(args: argparse.Namespace, job: str) -> int:
+    from dataclasses import replace
+
     from lacarte.pipeline import run_steps
     from lacarte.steps import JOBS
 
@@ -95,11 +100,10 @@ def _run_job(args: argparse.Namespace, job: str) -> int:
         return 0
     if getattr(args, "step", None):
         steps = tuple(s for s in steps if s.name == args.step)
+        if not steps:
+            raise UserError(f"job {job} has no step {args.step!r}; its steps: {', '.join(s.name for s in JOBS[job])}")
     if getattr(args, "dry_run", False):
-        from lacarte.steps import Step
-
-        steps = tuple(Step(s.name, s.summary, (*s.dbt, "--args", "{dry_run: true}"), s.link_password_for)
-                      for s in steps)
+        steps = tuple(replace(s, dbt=(*s.dbt, "--args", "{dry_run: true}")) for s in steps if s.dbt)
     settings = _settings(args)
     started = time.monotonic()
 
@@ -107,9 +111,11 @@ def _run_job(args: argparse.Namespace, job: str) -> int:
         console.rule(f"{job}: {step.name}")
         console.print(step.summary)
 
-    seconds = run_steps(settings, steps, on_step=on_step)
-    console.print(f"[green]{job}: {', '.join(f'{k} {v:.1f} s' for k, v in seconds.items())} "
+    result = run_steps(settings, steps, on_step=on_step, on_message=lambda m: console.print(f"[bold]{m}[/bold]"))
+    console.print(f"[green]{job}: {', '.join(f'{k} {v:.1f} s' for k, v in result.seconds.items())} "
                   f"(total {time.monotonic() - started:.1f} s)[/green]")
+    if result.nothing_changed:
+        return NOTHING_CHANGED
     return 0
 
 
@@ -118,7 +124,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _run_job(args, "run")
+    if args.incremental and args.reconcile:
+        raise UserError("--incremental and --reconcile exclude each other")
+    return _run_job(args, "incremental" if args.incremental else "reconcile" if args.reconcile else "run")
 
 
 # -- the sample --------------------------------------------------------------------------------------
@@ -204,8 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = add("deploy", cmd_deploy, "the deploy step, right after the web app's migrations: refresh both links")
     deploy.add_argument("--dry-run", action="store_true", help="print the statements, change nothing")
     deploy.add_argument("--list", action="store_true", help="list the steps")
-    run = add("run", cmd_run, "the main job: check the link, build, link the exposures, publish")
-    run.add_argument("--step", choices=[s.name for s in MAIN],
+    run = add("run", cmd_run, "the main job (daily, full): check the link, pull, build, prepare the change set, "
+                              "link, publish, confirm")
+    run.add_argument("--incremental", action="store_true",
+                     help="only the actors that changed since the last run (every few minutes; exit 99 when "
+                          "nothing changed)")
+    run.add_argument("--reconcile", action="store_true",
+                     help="a full run whose publication compares every row the webapp holds (weekly)")
+    run.add_argument("--step", choices=sorted({s.name for name, job in JOBS.items() if name != "deploy" for s in job}),
                      help="run one step only (what each Airflow task does)")
     run.add_argument("--list", action="store_true", help="list the steps")
     sample = add("sample", cmd_sample, "webapp_sample: build it aside and swap it in, or export it")

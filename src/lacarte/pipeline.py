@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from lacarte.db import connect
 from lacarte.dbt import run_dbt
 from lacarte.errors import UserError
 from lacarte.guards import SETTING, database_environment
 from lacarte.settings import Settings
-from lacarte.steps import Step
+from lacarte.steps import BOTH, Step
+
+NOTHING = "none"
 
 
 def preflight(settings: Settings, steps: Sequence[Step]) -> None:
@@ -40,14 +43,54 @@ def preflight(settings: Settings, steps: Sequence[Step]) -> None:
         )
 
 
+@dataclass
+class JobResult:
+    """Seconds per step run, the mode the pull chose, and what the actions reported."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    mode: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_changed(self) -> bool:
+        return self.mode == NOTHING
+
+
 def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step], None] = lambda _s: None,
-              quiet: bool = False) -> dict[str, float]:
-    """Run `steps` in order (after the preflight); return seconds per step."""
+              quiet: bool = False, on_message: Callable[[str], None] = lambda _m: None) -> JobResult:
+    """Run `steps` in order (after the preflight). A pull decides the mode; steps that do not
+    run in that mode are passed over, and after a pull that found nothing the job stops."""
+    from lacarte.actions import run_action
+
     preflight(settings, steps)
-    seconds: dict[str, float] = {}
+    result = JobResult()
     for step in steps:
+        if step.when != BOTH:
+            result.mode = result.mode or last_mode(settings)
+            if result.mode not in step.when:
+                continue
         on_step(step)
         started = time.monotonic()
-        run_dbt(settings, list(step.dbt), quiet=quiet, link_password_for=step.link_password_for)
-        seconds[step.name] = time.monotonic() - started
-    return seconds
+        if step.action:
+            outcome = run_action(settings, step.action)
+            if outcome.message:
+                result.messages.append(outcome.message)
+                on_message(outcome.message)
+            if outcome.mode:
+                result.mode = outcome.mode
+        else:
+            run_dbt(settings, list(step.dbt), quiet=quiet, link_password_for=step.link_password_for)
+        result.seconds[step.name] = time.monotonic() - started
+        if result.mode == NOTHING:
+            break
+    return result
+
+
+def last_mode(settings: Settings) -> str:
+    """The mode of the last pull (a step run alone, as an Airflow task does)."""
+    with connect(settings.database("warehouse")) as conn:
+        found = conn.execute("select to_regclass('lacarte_state.runs') is not null").fetchone()[0] and conn.execute(
+            "select mode from lacarte_state.runs order by run_id desc limit 1").fetchone()
+    if not found:
+        raise UserError("no pull is recorded in the warehouse: run the job's pull step first")
+    return found[0]

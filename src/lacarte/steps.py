@@ -3,22 +3,34 @@
 The command line (`lacarte deploy`, `lacarte run`), the Airflow DAGs, the tests and the
 benchmarks all run these sequences. This module imports nothing heavy (no dbt): the DAG files
 read it at parse time.
+
+A step is a dbt invocation or an action of this package (lacarte.actions). The pull decides
+the mode of a run: `full`, `incremental`, or `none` (nothing changed, nothing owed: the job
+stops there); a step runs only in the modes it names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+FULL = "full"
+INCREMENTAL = "incremental"
+BOTH = (FULL, INCREMENTAL)
+
 
 @dataclass(frozen=True)
 class Step:
-    """One step: a dbt invocation, retried alone when it fails."""
+    """One step, retried alone when it fails."""
 
     name: str
     summary: str
-    dbt: tuple[str, ...]
-    # The target whose link refresh needs the password of its remote role (sent to it only).
+    dbt: tuple[str, ...] = ()
+    # Or an action of lacarte.actions, run in this process.
+    action: str | None = None
+    # The target whose link needs the password of its remote role (sent to it only); for an
+    # action, the link whose reader role it logs in as.
     link_password_for: str | None = None
+    when: tuple[str, ...] = BOTH
 
 
 def _refresh(target: str) -> tuple[str, ...]:
@@ -34,18 +46,51 @@ DEPLOY: tuple[Step, ...] = (
          _refresh("warehouse"), link_password_for="warehouse"),
 )
 
-# The main job (daily): check the link, build, link the new exposures, publish them.
-MAIN: tuple[Step, ...] = (
-    Step("check", "fdw_status --target warehouse: stop if the webapp's schema drifted from the link",
-         ("run-operation", "fdw_status", "--target", "warehouse", "--args", "{fail_on_drift: true}")),
-    Step("build", "dbt build on the warehouse: seeds, models and their tests", ("build",)),
-    Step("link", "refresh_fdw --target webapp: link the exposures as built", _refresh("webapp"),
-         link_password_for="webapp"),
-    Step("publish", "publish_exposures --target webapp: the map and the admin view, in one transaction",
-         ("run-operation", "publish_exposures", "--target", "webapp")),
+CONFIRM = Step("confirm", "record what the webapp applied of the last change set (repairs an interrupted run)",
+               action="confirm", link_password_for="warehouse")
+CHECK = Step("check", "fdw_status --target warehouse: stop if the webapp's schema drifted from the link",
+             ("run-operation", "fdw_status", "--target", "warehouse", "--args", "{fail_on_drift: true}"))
+PUBLICATION: tuple[Step, ...] = (
+    Step("changes", "dbt run of the change set: the rows the webapp must upsert or delete, computed here",
+         ("run", "--select", "tag:publication")),
+    Step("link", "refresh_fdw --target webapp: link the exposures and the change set as built", _refresh("webapp"),
+         link_password_for="webapp", when=(FULL,)),
+    Step("publish", "publish_changes --target webapp: apply the change set in one transaction (or reconcile)",
+         ("run-operation", "publish_changes", "--target", "webapp")),
+    Step("confirmed", "record the change set the webapp applied", action="confirm", link_password_for="warehouse"),
+)
+FULL_BUILD: tuple[Step, ...] = (
+    Step("build", "dbt build on the warehouse: seeds, models and their tests", ("build", "--exclude", "tag:publication"),
+         when=(FULL,)),
+    Step("built", "record the full build", action="mark_built", when=(FULL,)),
 )
 
-JOBS: dict[str, tuple[Step, ...]] = {"deploy": DEPLOY, "run": MAIN}
+
+def _full_job(pull_action: str, summary: str) -> tuple[Step, ...]:
+    return (CONFIRM, CHECK, Step("pull", summary, action=pull_action, link_password_for="warehouse"),
+            *FULL_BUILD, *PUBLICATION)
+
+
+# The daily job: everything rebuilt, the differences published.
+MAIN: tuple[Step, ...] = _full_job("pull_full", "record the webapp's horizon: the next incremental runs start there")
+
+# Every few minutes: only the actors that changed, with their parents and children.
+INCREMENTAL_JOB: tuple[Step, ...] = (
+    CONFIRM, CHECK,
+    Step("pull", "what changed in the webapp since the last run; decides the mode", action="pull",
+         link_password_for="warehouse"),
+    Step("build_slice", "dbt run of the changed actors only, into the slice_* schemas",
+         ("run", "--exclude", "tag:publication", "--vars", "{slice: true}"), when=(INCREMENTAL,)),
+    Step("merge", "merge_slice: replace those actors' rows in every model, in one transaction",
+         ("run-operation", "merge_slice"), when=(INCREMENTAL,)),
+    *FULL_BUILD, *PUBLICATION,
+)
+
+# Weekly: a full run whose publication compares every row the webapp holds.
+RECONCILE: tuple[Step, ...] = _full_job("pull_reconcile", "a full run that compares the webapp's tables row by row")
+
+JOBS: dict[str, tuple[Step, ...]] = {"deploy": DEPLOY, "run": MAIN, "incremental": INCREMENTAL_JOB,
+                                     "reconcile": RECONCILE}
 
 
 def step_named(job: str, name: str) -> Step:

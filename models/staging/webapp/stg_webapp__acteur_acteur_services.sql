@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_acteur_acteur_services') }}
+    {{ slice_filter('qfdmo_acteur_acteur_services') }}
 ),
 
 renamed as (

@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_acteur_labels') }}
+    {{ slice_filter('qfdmo_acteur_labels') }}
 ),
 
 renamed as (

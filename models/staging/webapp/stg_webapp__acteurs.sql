@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_acteur') }}
+    {{ slice_filter('qfdmo_acteur') }}
 ),
 
 renamed as (

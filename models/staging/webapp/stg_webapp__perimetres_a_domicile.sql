@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_perimetreadomicile') }}
+    {{ slice_filter('qfdmo_perimetreadomicile') }}
 ),
 
 renamed as (

@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_propositionservice_sous_categories') }}
+    {{ slice_filter('qfdmo_propositionservice_sous_categories') }}
 ),
 
 renamed as (

@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_propositionservice') }}
+    {{ slice_filter('qfdmo_propositionservice') }}
 ),
 
 renamed as (

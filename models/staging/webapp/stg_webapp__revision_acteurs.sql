@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_revisionacteur') }}
+    {{ slice_filter('qfdmo_revisionacteur') }}
 ),
 
 renamed as (

@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_revisionperimetreadomicile') }}
+    {{ slice_filter('qfdmo_revisionperimetreadomicile') }}
 ),
 
 renamed as (

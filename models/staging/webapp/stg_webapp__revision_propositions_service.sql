@@ -2,6 +2,7 @@
 
 with source as (
     select * from {{ source('webapp', 'qfdmo_revisionpropositionservice') }}
+    {{ slice_filter('qfdmo_revisionpropositionservice') }}
 ),
 
 renamed as (

@@ -1,0 +1,62 @@
+{#- The plan of the change set (models/exposure/publication): for each published exposure,
+    its columns and whether the warehouse's copy of the webapp table (lacarte_state.
+    published__<table>) can be compared with it. A missing or differently shaped copy, or a
+    reconciliation owed (lacarte_state.status), makes the change set a reconciliation: the
+    webapp then compares every row itself. -#}
+{% macro change_set_plan() %}
+    {%- set published = published_exposures() if execute else [] -%}
+    {%- set reasons = [] -%}
+    {%- set columns = {} -%}
+    {%- if execute -%}
+        {%- set status = run_query("select needs_reconcile, reconcile_reason from lacarte_state.status") -%}
+        {%- if status.rows | length == 0 or status.rows[0][0] -%}
+            {%- do reasons.append(status.rows[0][1] if status.rows else "no status recorded") -%}
+        {%- endif -%}
+        {%- for item in published -%}
+            {%- set shapes = run_query("select table_schema, string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) "
+                ~ "from information_schema.columns where (table_schema, table_name) in (('exposure', " ~ sql_literal(item.model)
+                ~ "), ('lacarte_state', " ~ sql_literal('published__' ~ item.table) ~ ")) group by 1") -%}
+            {%- set by_schema = {} -%}
+            {%- for row in shapes.rows -%}
+                {%- do by_schema.update({row[0]: row[1]}) -%}
+            {%- endfor -%}
+            {%- if by_schema.get('lacarte_state') != by_schema.get('exposure') -%}
+                {%- do reasons.append("the warehouse's copy of " ~ item.table ~ " is missing or shaped differently from "
+                    ~ item.model) -%}
+            {%- endif -%}
+            {%- set names = [] -%}
+            {%- for column in adapter.get_columns_in_relation(api.Relation.create(database=target.database,
+                                                                    schema='exposure', identifier=item.model)) -%}
+                {%- do names.append({'name': column.name, 'json': column.dtype in ('json', 'jsonb')}) -%}
+            {%- endfor -%}
+            {%- do columns.update({item.table: names}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return({'published': published, 'reconcile': reasons | length > 0, 'reasons': reasons, 'columns': columns}) }}
+{% endmacro %}
+
+
+{#- The rows of one published exposure (alias `alias`) inside the change set's scope: every
+    row when status.publish_all, else the rows of the actors in lacarte_state.to_publish,
+    directly or through the model their actor comes from (meta.acteur.via). -#}
+{% macro change_set_scope(item, alias, published, relation_of) %}
+    {%- set acteurs = "(select identifiant_unique from lacarte_state.to_publish)" -%}
+    {%- if item.acteur is mapping -%}
+        {%- set parent = published | selectattr('model', 'equalto', item.acteur.via) | first -%}
+        {%- set key = adapter.quote(item.acteur.key) -%}
+        {%- set parent_acteur = adapter.quote(parent.acteur) -%}
+        {{ return(alias ~ "." ~ adapter.quote(item.acteur.column) ~ " in (select " ~ key ~ " from "
+            ~ relation_of(parent, 'next') ~ " where " ~ parent_acteur ~ " in " ~ acteurs ~ " union all select " ~ key
+            ~ " from " ~ relation_of(parent, 'current') ~ " where " ~ parent_acteur ~ " in " ~ acteurs ~ ")") }}
+    {%- endif -%}
+    {{ return(alias ~ "." ~ adapter.quote(item.acteur) ~ " in " ~ acteurs) }}
+{% endmacro %}
+
+
+{#- exposure.<model> (next) or lacarte_state.published__<table> (current). -#}
+{% macro change_set_relation(item, which) %}
+    {%- if which == 'next' -%}
+        {{ return(adapter.quote('exposure') ~ "." ~ adapter.quote(item.model)) }}
+    {%- endif -%}
+    {{ return("lacarte_state." ~ adapter.quote('published__' ~ item.table)) }}
+{% endmacro %}

@@ -1,0 +1,164 @@
+{#-
+    dbt run-operation publish_changes --target webapp [--args '{min_ratio: 0.5, dry_run: true}']
+
+    Applies the change set the warehouse prepared (warehouse_public.exposure_publication_change_set
+    and _changes) to the webapp tables the exposure models fill, in one transaction, and records
+    it in lacarte_publication.applied in that same transaction:
+      - already applied: nothing to do;
+      - prepared on top of the change set the webapp last applied: for each table, the deleted
+        keys go (children first), the upserted rows are updated or inserted (parents first), by
+        column name, each value read with the webapp's own column type;
+      - otherwise (a publication was lost, the webapp was restored, or the warehouse asks for
+        it): a full reconciliation, publish_exposures, recorded the same way.
+    The webapp's work is proportional to the change; tables, constraints and indexes stay.
+-#}
+{% macro publish_changes(min_ratio=none, dry_run=false) %}
+    {%- set min_ratio = number_argument('min_ratio', var('publish_min_ratio') if min_ratio is none else min_ratio, 0, 1) -%}
+    {%- set dry_run = boolean_argument('dry_run', dry_run) -%}
+    {%- set link = fdw_link() -%}
+    {%- if link.publish_scope != 'all' -%}
+        {{ exceptions.raise_compiler_error("publish_changes fills the webapp (--target webapp); the sample is filled by "
+            ~ "publish_exposures --target " ~ target.name ~ ". Nothing was published") }}
+    {%- endif -%}
+    {%- set drift = fdw_drift(link) -%}
+    {%- if drift -%}
+        {{ exceptions.raise_compiler_error(
+            "the link to the warehouse's exposures differs from what a refresh would make it: " ~ (drift | join('; '))
+            ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name ~ " (nothing was published)") }}
+    {%- endif -%}
+    {%- do publication_ledger(link) -%}
+    {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, change_rows from "
+        ~ adapter.quote(link.local_schema) ~ ".exposure_publication_change_set") -%}
+    {%- if header.rows | length != 1 -%}
+        {{ exceptions.raise_compiler_error("no change set is prepared in the warehouse: run the job's `changes` step "
+            ~ "(dbt run --select tag:publication); nothing was published") }}
+    {%- endif -%}
+    {%- set change_set = {'id': header.rows[0][0], 'base': header.rows[0][1]} -%}
+    {%- set last = run_query("select change_set_id from lacarte_publication.applied order by applied_at desc, "
+        ~ "change_set_id desc limit 1").columns[0].values() -%}
+    {%- set last = last[0] if last else none -%}
+    {%- if last == change_set.id -%}
+        {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if header.rows[0][2] or change_set.base != last -%}
+        {%- set why = header.rows[0][3] if header.rows[0][2] else ("the webapp's last change set is " ~ last
+            ~ ", the warehouse prepared one on top of " ~ change_set.base) -%}
+        {{ print("publish_changes: full reconciliation (" ~ why ~ ")") }}
+        {%- do publish_exposures(min_ratio=min_ratio, dry_run=dry_run, record=change_set) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set published = published_exposures() -%}
+    {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
+    {%- set plans = {} -%}
+    {%- set refusals = [] -%}
+    {%- do run_query("begin") -%}
+    {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
+    {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
+    {%- for item in published -%}
+        {%- set plan = publish_change_plan(link, item, changes) -%}
+        {%- if plan.deleted > 0 and plan.current - plan.deleted < min_ratio * plan.current -%}
+            {%- do refusals.append(item.table ~ " would lose " ~ plan.deleted ~ " of its " ~ plan.current ~ " rows") -%}
+        {%- endif -%}
+        {%- do plans.update({item.table: plan}) -%}
+    {%- endfor -%}
+    {%- if refusals -%}
+        {%- do run_query("rollback") -%}
+        {{ exceptions.raise_compiler_error("refused: " ~ (refusals | join('; ')) ~ " (minimum share " ~ min_ratio
+            ~ " of the rows each table has now). Nothing was published: check the warehouse build; to publish anyway, "
+            ~ "--args '{min_ratio: 0}'") }}
+    {%- endif -%}
+    {%- set report = [] -%}
+    {%- set deleted = {} -%}
+    {%- for item in published | reverse -%}
+        {%- set plan = plans[item.table] -%}
+        {%- set n = run_query("with gone as (delete from public." ~ adapter.quote(item.table) ~ " as cur using "
+            ~ plan.temp ~ " as nxt where nxt.op = 'delete' and " ~ plan.key_match ~ " returning 1) select count(*) from gone"
+            ).columns[0].values()[0] -%}
+        {%- do deleted.update({item.table: n}) -%}
+    {%- endfor -%}
+    {%- for item in published -%}
+        {%- set plan = plans[item.table] -%}
+        {%- set updated = 0 -%}
+        {%- if plan.value_columns -%}
+            {%- set updated = run_query("with changed as (update public." ~ adapter.quote(item.table) ~ " as cur set ("
+                ~ quoted_columns(plan.value_columns) ~ ") = row(" ~ quoted_columns(plan.value_columns, 'nxt') ~ ") from "
+                ~ plan.temp ~ " as nxt where nxt.op = 'upsert' and " ~ plan.key_match ~ " returning 1) select count(*) from changed"
+                ).columns[0].values()[0] -%}
+        {%- endif -%}
+        {%- set inserted = run_query("with added as (insert into public." ~ adapter.quote(item.table) ~ " ("
+            ~ quoted_columns(plan.columns) ~ ") select " ~ quoted_columns(plan.columns, 'nxt') ~ " from " ~ plan.temp
+            ~ " as nxt where nxt.op = 'upsert' and not exists (select from public." ~ adapter.quote(item.table)
+            ~ " as cur where " ~ plan.key_match ~ ") returning 1) select count(*) from added").columns[0].values()[0] -%}
+        {%- do report.append({'table': item.table, 'inserted': inserted, 'updated': updated, 'deleted': deleted[item.table]}) -%}
+    {%- endfor -%}
+    {%- if not dry_run -%}
+        {%- do run_query(publication_record_sql(change_set, 'changes', report)) -%}
+    {%- endif -%}
+    {%- do run_query("rollback" if dry_run else "commit") -%}
+    {{ print("publish_changes (" ~ target.name ~ "): change set " ~ change_set.id ~ " on top of " ~ change_set.base
+             ~ (" [dry run: nothing was changed]" if dry_run else "")) }}
+    {%- for row in report if row.inserted or row.updated or row.deleted %}
+    {{ print("  " ~ row.table ~ ": +" ~ row.inserted ~ " ~" ~ row.updated ~ " -" ~ row.deleted) }}
+    {%- endfor %}
+{% endmacro %}
+
+
+{#- One table's part of a change set, copied into a temporary table with the webapp table's
+    own column types, and the columns checked as publish_exposures checks them. -#}
+{% macro publish_change_plan(link, item, changes) %}
+    {%- set target_columns = publish_columns('public', item.table) -%}
+    {%- set exposure_columns = publish_columns(link.local_schema, item.model) -%}
+    {%- if not target_columns or not exposure_columns -%}
+        {{ exceptions.raise_compiler_error("public." ~ item.table ~ " or " ~ link.local_schema ~ "." ~ item.model
+            ~ " is missing: run lacarte deploy; nothing was published") }}
+    {%- endif -%}
+    {%- set unknown = exposure_columns.keys() | reject('in', target_columns.keys()) | list -%}
+    {%- set unfilled = [] -%}
+    {%- for name, column in target_columns.items()
+          if column.not_null and not column.has_default and name not in exposure_columns -%}
+        {%- do unfilled.append(name) -%}
+    {%- endfor -%}
+    {%- if unknown or unfilled -%}
+        {%- do run_query("rollback") -%}
+        {{ exceptions.raise_compiler_error("public." ~ item.table ~ " and " ~ item.model ~ " differ: "
+            ~ ("columns the table lacks: " ~ unknown | join(', ') if unknown else "")
+            ~ (" NOT NULL columns without default the model does not provide: " ~ unfilled | join(', ') if unfilled else "")
+            ~ "; update the model; nothing was published") }}
+    {%- endif -%}
+    {%- set columns = target_columns.keys() | select('in', exposure_columns.keys()) | list -%}
+    {%- set temp = adapter.quote('publish_changes_' ~ item.table) -%}
+    {%- do run_query("create temp table " ~ temp ~ " on commit drop as select c.op, r.* from " ~ changes ~ " as c "
+        ~ "cross join lateral jsonb_populate_record(null::public." ~ adapter.quote(item.table)
+        ~ ", coalesce(c.row_data, c.key_data)) as r where c.published_table = " ~ sql_literal(item.table)) -%}
+    {%- set counts = run_query("select count(*) filter (where op = 'delete'), (select count(*) from public."
+        ~ adapter.quote(item.table) ~ ") from " ~ temp).rows[0] -%}
+    {%- set key_match = [] -%}
+    {%- for k in item.key -%}
+        {%- do key_match.append("cur." ~ adapter.quote(k) ~ " = nxt." ~ adapter.quote(k)) -%}
+    {%- endfor -%}
+    {{ return({'temp': temp, 'columns': columns, 'value_columns': columns | reject('in', item.key) | list,
+               'key_match': key_match | join(' and '), 'deleted': counts[0], 'current': counts[1]}) }}
+{% endmacro %}
+
+
+{#- The webapp's record of the change sets it applied (schema lacarte_publication), readable
+    by the warehouse's reader role so that the warehouse confirms what the webapp holds. -#}
+{% macro publication_ledger(link) %}
+    {%- set reader = var('fdw_links')['warehouse'].remote_user -%}
+    {%- do run_query("begin") -%}
+    {%- do run_query("create schema if not exists lacarte_publication") -%}
+    {%- do run_query("create table if not exists lacarte_publication.applied (change_set_id bigint primary key, "
+        ~ "base_change_set bigint, kind text not null check (kind in ('changes', 'reconcile')), "
+        ~ "applied_at timestamptz not null default clock_timestamp(), counts jsonb not null)") -%}
+    {%- do run_query("grant usage on schema lacarte_publication to " ~ adapter.quote(reader)) -%}
+    {%- do run_query("grant select on lacarte_publication.applied to " ~ adapter.quote(reader)) -%}
+    {%- do run_query("commit") -%}
+{% endmacro %}
+
+
+{% macro publication_record_sql(change_set, kind, report) %}
+    {{ return("insert into lacarte_publication.applied (change_set_id, base_change_set, kind, counts) values ("
+        ~ change_set.id ~ ", " ~ (change_set.base if change_set.base is not none else 'null') ~ ", " ~ sql_literal(kind)
+        ~ ", " ~ sql_literal(tojson(report)) ~ "::jsonb)") }}
+{% endmacro %}

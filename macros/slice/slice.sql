@@ -1,0 +1,34 @@
+{#- True in an incremental build (`--vars '{slice: true}'`); a value that is not a YAML
+    boolean is an error. -#}
+{% macro slice_build() %}
+    {{ return(boolean_argument('slice', var('slice', false))) }}
+{% endmacro %}
+
+
+{#- In an incremental build, the condition keeping the rows of a webapp table that belong to
+    the actors to rebuild (lacarte_state.to_build), written as constants so that the link
+    pushes it down to the webapp: `acteur_id = any('{…}')`, or for a table that follows
+    another (rule follow), its foreign key among that table's keys of those actors. How each
+    table names its actor comes from lacarte_state.tracked, which the pull reads from the
+    webapp's catalog. Empty outside an incremental build. -#}
+{% macro slice_filter(source_table) %}
+    {%- if not (execute and slice_build()) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set tracked = run_query("select acteur_column, via_table, via_key, via_acteur_column from lacarte_state.tracked "
+                                ~ "where source_table = " ~ sql_literal(source_table)) -%}
+    {%- if tracked.rows | length != 1 -%}
+        {{ exceptions.raise_compiler_error(source_table ~ " is not in lacarte_state.tracked: an incremental build "
+            ~ "follows a pull (lacarte run --incremental)") }}
+    {%- endif -%}
+    {%- set row = tracked.rows[0] -%}
+    {%- set acteurs = run_query("select coalesce(array_agg(identifiant_unique order by identifiant_unique), '{}')::text "
+                                ~ "from lacarte_state.to_build").columns[0].values()[0] -%}
+    {%- if not row[1] -%}
+        {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])") }}
+    {%- endif -%}
+    {%- set keys = run_query("select coalesce(array_agg(" ~ adapter.quote(row[2]) ~ " order by " ~ adapter.quote(row[2]) ~ "), '{}')::text from "
+        ~ adapter.quote(fdw_link('warehouse').local_schema) ~ "." ~ adapter.quote(row[1]) ~ " where "
+        ~ adapter.quote(row[3]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])").columns[0].values()[0] -%}
+    {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(keys) ~ ")") }}
+{% endmacro %}

@@ -1,0 +1,29 @@
+{#- One row: the change set the webapp applies next. Its id is the run that prepared it; the
+    webapp applies it only on top of base_change_set (the last change set the warehouse saw
+    it confirm), else it reconciles every table. -#}
+{%- set plan = change_set_plan() %}
+
+with last_run as (
+    select max(run_id) as run_id from lacarte_state.runs
+),
+
+status as (
+    select confirmed_change_set, publish_all from lacarte_state.status
+),
+
+changes as (
+    select count(*) as change_rows from {{ ref('exposure_publication_changes') }}
+)
+
+select
+    last_run.run_id as change_set_id,
+    status.confirmed_change_set as base_change_set,
+    changes.change_rows,
+    last_run.run_id as covered_run,
+    {{ 'true' if plan.reconcile else 'false' }} as reconcile,
+    {{ sql_literal(plan.reasons | join('; ')) if plan.reconcile else 'null::text' }} as reconcile_reason,
+    case when status.publish_all then 'all' else 'acteurs' end as scope,
+    clock_timestamp() as prepared_at
+from last_run
+cross join status
+cross join changes

@@ -1,0 +1,57 @@
+{{ config(indexes=[{'columns': ['published_table', 'op']}]) }}
+{#- The rows each webapp table must receive (op upsert: the whole row) or lose (op delete:
+    its key), computed here against the warehouse's copy of what the webapp holds; values are
+    text (json values stay json), read back by the webapp with its own column types. Empty
+    when the change set is a reconciliation. -#}
+{%- set plan = change_set_plan() -%}
+{%- set use_all = execute and run_query("select publish_all from lacarte_state.status").columns[0].values()[0] -%}
+
+{%- if plan.reconcile or not execute %}
+select
+    null::text as published_table,
+    null::integer as publish_order,
+    null::text as op,
+    null::jsonb as key_data,
+    null::jsonb as row_data
+where false
+{%- else %}
+{%- for item in plan.published %}
+    {%- set next = change_set_relation(item, 'next') %}
+    {%- set current = change_set_relation(item, 'current') %}
+    {%- set key_data -%}
+        jsonb_build_object({% for k in item.key %}'{{ k }}', {alias}.{{ adapter.quote(k) }}::text{{ ', ' if not loop.last }}{% endfor %})
+    {%- endset %}
+    {%- set key_match -%}
+        {% for k in item.key %}cur.{{ adapter.quote(k) }} = nxt.{{ adapter.quote(k) }}{{ ' and ' if not loop.last }}{% endfor %}
+    {%- endset %}
+select
+    '{{ item.table }}' as published_table,
+    {{ item.order }} as publish_order,
+    'upsert' as op,
+    {{ key_data | replace('{alias}', 'nxt') }} as key_data,
+    (
+        select to_jsonb(r) from (
+            select {% for c in plan.columns[item.table] %}nxt.{{ adapter.quote(c.name) }}{{ '' if c.json else '::text' }} as {{ adapter.quote(c.name) }}{{ ', ' if not loop.last }}{% endfor %}
+        ) as r
+    ) as row_data
+from {{ next }} as nxt
+left join {{ current }} as cur on {{ key_match }}
+where
+    {{ 'true' if use_all else change_set_scope(item, 'nxt', plan.published, change_set_relation) }}
+    and (cur.{{ adapter.quote(item.key[0]) }} is null or nxt::text is distinct from cur::text)
+union all
+select
+    '{{ item.table }}' as published_table,
+    {{ item.order }} as publish_order,
+    'delete' as op,
+    {{ key_data | replace('{alias}', 'cur') }} as key_data,
+    null::jsonb as row_data
+from {{ current }} as cur
+where
+    {{ 'true' if use_all else change_set_scope(item, 'cur', plan.published, change_set_relation) }}
+    and not exists (select from {{ next }} as nxt where {{ key_match }})
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}
+{%- endif %}

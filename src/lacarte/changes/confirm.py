@@ -1,0 +1,133 @@
+"""What the webapp really has: the confirmation of a publication, and the record of a full build.
+
+The webapp records each change set it applies (schema lacarte_publication, table applied, in
+the same transaction as the change itself). The confirmation reads that record as the link's
+reader role and, when the webapp applied the warehouse's current change set, folds it into the
+warehouse's copy of the published tables (lacarte_state.published__<table>): the next change
+set is computed against that. A record the warehouse does not know (a restored webapp, a lost
+publication) is never skipped: the next publication is a full reconciliation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from lacarte.changes.state import SCHEMA, ensure_state, read_status
+from lacarte.db import connect
+from lacarte.manifest import Published, published_tables
+from lacarte.settings import Settings
+
+LEDGER = "lacarte_publication.applied"
+CHANGES = "exposure_publication_changes"
+CHANGE_SET = "exposure_publication_change_set"
+
+
+@dataclass(frozen=True)
+class Applied:
+    change_set_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    change_set_id: int
+    base_change_set: int | None
+    scope: str
+    covered_run: int | None
+
+
+def state_table(table: str) -> sql.Identifier:
+    return sql.Identifier(SCHEMA, f"published__{table}")
+
+
+def last_applied(settings: Settings) -> Applied | None:
+    reader = settings.project.dbt_vars["fdw_links"]["warehouse"]["remote_user"]
+    with connect(settings.database("webapp", user=reader)) as webapp:
+        if not webapp.execute("select to_regclass(%s) is not null", [LEDGER]).fetchone()[0]:
+            return None
+        row = webapp.execute(f"select change_set_id, kind from {LEDGER} order by applied_at desc, change_set_id desc "
+                             "limit 1").fetchone()
+    return Applied(*row) if row else None
+
+
+def current_change_set(conn: psycopg.Connection) -> ChangeSet | None:
+    if not conn.execute("select to_regclass(%s) is not null", [f"exposure.{CHANGE_SET}"]).fetchone()[0]:
+        return None
+    row = conn.execute(f"select change_set_id, base_change_set, scope, covered_run from exposure.{CHANGE_SET}").fetchone()
+    return ChangeSet(*row) if row else None
+
+
+def confirm(settings: Settings) -> str:
+    """Fold the change set the webapp applied into the warehouse's copy; say what happened."""
+    applied = last_applied(settings)
+    with connect(settings.database("warehouse")) as conn, conn.transaction():
+        ensure_state(conn)
+        status = read_status(conn, lock=True)
+        change_set = current_change_set(conn)
+        if applied is None:
+            if status.confirmed_change_set is None:
+                return "no publication recorded by the webapp yet"
+            return _needs_reconcile(conn, f"the webapp has no record of change set {status.confirmed_change_set}")
+        if applied.change_set_id == status.confirmed_change_set:
+            return f"the webapp holds change set {applied.change_set_id}, as confirmed"
+        if change_set is None or applied.change_set_id != change_set.change_set_id:
+            return _needs_reconcile(conn, f"the webapp applied change set {applied.change_set_id}, which the warehouse "
+                                          "did not prepare (restored webapp?)")
+        published = published_tables(settings)
+        if applied.kind == "reconcile":
+            _copy_exposures(conn, published)
+            conn.execute(f"update {SCHEMA}.status set needs_reconcile = false, reconcile_reason = null")
+        else:
+            _fold(conn, published)
+        conn.execute(f"update {SCHEMA}.status set confirmed_change_set = %s"
+                     + (", publish_all = false" if change_set.scope == "all" else ""), [applied.change_set_id])
+        conn.execute(f"delete from {SCHEMA}.to_publish where run_id <= %s", [change_set.covered_run or 0])
+        rows = conn.execute(f"select count(*) from exposure.{CHANGES}").fetchone()[0]
+        conn.execute(f"update {SCHEMA}.runs set published_at = clock_timestamp(), change_set_rows = %s "
+                     "where run_id = %s", [rows, applied.change_set_id])
+        return (f"change set {applied.change_set_id} ({applied.kind}, {rows} rows) is confirmed: the warehouse's copy "
+                "of the published tables follows it")
+
+
+def _needs_reconcile(conn: psycopg.Connection, reason: str) -> str:
+    conn.execute(f"update {SCHEMA}.status set needs_reconcile = true, reconcile_reason = %s", [reason])
+    return f"{reason}: the next publication reconciles every table"
+
+
+def _copy_exposures(conn: psycopg.Connection, published: list[Published]) -> None:
+    """After a full reconciliation the webapp holds the exposures: copy them."""
+    for item in published:
+        target = state_table(item.table)
+        conn.execute(sql.SQL("drop table if exists {}").format(target))
+        conn.execute(sql.SQL("create table {} as select * from {}").format(
+            target, sql.Identifier(item.schema, item.model)))
+        conn.execute(sql.SQL("alter table {} add primary key ({})").format(
+            target, sql.SQL(", ").join(map(sql.Identifier, item.key))))
+
+
+def _fold(conn: psycopg.Connection, published: list[Published]) -> None:
+    """state := state - the change set's keys + its upserted rows."""
+    for item in published:
+        target = state_table(item.table)
+        conn.execute(sql.SQL(
+            "with changed as (select (jsonb_populate_record(null::{target}, key_data)).* from exposure.{changes} "
+            "where published_table = %s) "
+            "delete from {target} as s using changed where {match}").format(
+            target=target, changes=sql.Identifier(CHANGES),
+            match=sql.SQL(" and ").join(sql.SQL("s.{k} = changed.{k}").format(k=sql.Identifier(k)) for k in item.key)),
+            [item.table])
+        conn.execute(sql.SQL(
+            "insert into {target} select (jsonb_populate_record(null::{target}, row_data)).* from exposure.{changes} "
+            "where published_table = %s and op = 'upsert'").format(target=target, changes=sql.Identifier(CHANGES)),
+            [item.table])
+
+
+def mark_built(settings: Settings) -> str:
+    with connect(settings.database("warehouse")) as conn, conn.transaction():
+        conn.execute(f"update {SCHEMA}.status set needs_full_build = false")
+        run_id = conn.execute(f"update {SCHEMA}.runs set built_at = clock_timestamp() where run_id = "
+                              f"(select max(run_id) from {SCHEMA}.runs) returning run_id").fetchone()
+    return f"full build of run {run_id[0] if run_id else '?'} recorded"
