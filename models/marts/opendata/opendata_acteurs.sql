@@ -48,7 +48,10 @@ contributors as (
     select
         contributions.acteur_id,
         string_agg(distinct sources.libelle, '|' order by sources.libelle) as libelles,
-        jsonb_object_agg(sources.libelle, contributions.identifiant_externe) as identifiants
+        -- one id per source: the smallest, whatever order the rows come in (the last key wins)
+        jsonb_object_agg(
+            sources.libelle, contributions.identifiant_externe order by contributions.identifiant_externe desc
+        ) as identifiants
     from contributions
     inner join sources on contributions.source_id = sources.id
     group by contributions.acteur_id
