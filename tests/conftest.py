@@ -25,13 +25,17 @@ def deploy_and_run(pair: Pair) -> None:
     run_steps(pair.settings, MAIN, quiet=True)
 
 
-@pytest.fixture(scope="session")
-def world(pair: Pair) -> Pair:
+def make_world(pair: Pair) -> None:
     """Demo data and the hand-written rule scenarios, deployed, built and published."""
     generate(pair.settings, acteurs=2500, seed=7)
     with pair.connect("webapp", user="admin") as conn, conn.transaction():
         write_scenarios(World(conn))
     deploy_and_run(pair)
+
+
+@pytest.fixture(scope="session")
+def world(pair: Pair) -> Pair:
+    make_world(pair)
     return pair
 
 

@@ -361,6 +361,7 @@ def test_status_shows_server_user_tables_and_last_refresh(linked_pair: Pair, cap
 def cli(pair: Pair, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in pair.settings.values.items() if k.isupper()}
     env.update(PATH=os.environ["PATH"], LACARTE_PROJECT_DIR=str(PROJECT.root))
+    env.update({k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ})
     return subprocess.run([LACARTE, *args], capture_output=True, text=True, env=env, timeout=300)
 
 

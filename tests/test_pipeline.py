@@ -12,16 +12,14 @@ import pytest
 from lacarte.dbt import DbtFailure, target_path
 from lacarte.manifest import published_tables
 from lacarte.pipeline import run_steps
-from lacarte.steps import MAIN, step_named
+from lacarte.steps import JOBS, MAIN
 from tests.platform_pair import Pair
 from tests.scenario_world import PARENT, PARENT_INACTIF, PARENT_LONE, PARENT_MIXED
 
 
 def rebuild_and_publish(pair: Pair) -> None:
-    """The models again (without their data tests: the scenario is what is checked), then the
-    main job's publish step."""
-    pair.dbt("run")
-    run_steps(pair.settings, [step_named("run", "publish")], quiet=True)
+    """An incremental run: the edited actors, their parents and children rebuilt and published."""
+    run_steps(pair.settings, JOBS["incremental"], quiet=True)
 
 
 def publish(pair: Pair, *args: str):

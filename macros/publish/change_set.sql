@@ -6,6 +6,7 @@
 {% macro change_set_plan() %}
     {%- set published = published_exposures() if execute else [] -%}
     {%- set reasons = [] -%}
+    {%- set unmatched = [] -%}
     {%- set columns = {} -%}
     {%- if execute -%}
         {%- set status = run_query("select needs_reconcile, reconcile_reason from lacarte_state.status") -%}
@@ -21,8 +22,7 @@
                 {%- do by_schema.update({row[0]: row[1]}) -%}
             {%- endfor -%}
             {%- if by_schema.get('lacarte_state') != by_schema.get('exposure') -%}
-                {%- do reasons.append("the warehouse's copy of " ~ item.table ~ " is missing or shaped differently from "
-                    ~ item.model) -%}
+                {%- do unmatched.append(item.table) -%}
             {%- endif -%}
             {%- set names = [] -%}
             {%- for column in adapter.get_columns_in_relation(api.Relation.create(database=target.database,
@@ -31,6 +31,10 @@
             {%- endfor -%}
             {%- do columns.update({item.table: names}) -%}
         {%- endfor -%}
+        {%- if unmatched and not reasons -%}
+            {%- do reasons.append("the warehouse's copy of " ~ unmatched | join(', ') ~ " is missing or shaped differently "
+                ~ "from its exposure (a new or changed exposure)") -%}
+        {%- endif -%}
     {%- endif -%}
     {{ return({'published': published, 'reconcile': reasons | length > 0, 'reasons': reasons, 'columns': columns}) }}
 {% endmacro %}

@@ -27,7 +27,7 @@
             ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name ~ " (nothing was published)") }}
     {%- endif -%}
     {%- do publication_ledger(link) -%}
-    {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, change_rows from "
+    {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text from "
         ~ adapter.quote(link.local_schema) ~ ".exposure_publication_change_set") -%}
     {%- if header.rows | length != 1 -%}
         {{ exceptions.raise_compiler_error("no change set is prepared in the warehouse: run the job's `changes` step "
@@ -41,9 +41,20 @@
         {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
         {{ return(none) }}
     {%- endif -%}
-    {%- if header.rows[0][2] or change_set.base != last -%}
+    {%- set drifted = [] -%}
+    {%- if not header.rows[0][2] and change_set.base == last -%}
+        {%- set expected = fromjson(header.rows[0][4]) -%}
+        {%- for table, rows in expected.items() -%}
+            {%- set holds = run_query("select count(*) from public." ~ adapter.quote(table)).columns[0].values()[0] -%}
+            {%- if holds != rows -%}
+                {%- do drifted.append(table ~ " holds " ~ holds ~ " rows, " ~ rows ~ " were published") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if header.rows[0][2] or change_set.base != last or drifted -%}
         {%- set why = header.rows[0][3] if header.rows[0][2] else ("the webapp's last change set is " ~ last
-            ~ ", the warehouse prepared one on top of " ~ change_set.base) -%}
+            ~ ", the warehouse prepared one on top of " ~ change_set.base) if change_set.base != last
+            else "changed behind the publication's back: " ~ drifted | join('; ') -%}
         {{ print("publish_changes: full reconciliation (" ~ why ~ ")") }}
         {%- do publish_exposures(min_ratio=min_ratio, dry_run=dry_run, record=change_set) -%}
         {{ return(none) }}

@@ -50,6 +50,9 @@ def generate(settings: Settings, acteurs: int, seed: int,
         tables = [row[0] for row in conn.execute(OWN_TABLES_SQL)]
         conn.execute(sql.SQL("truncate {} restart identity").format(
             sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+        # The published tables are emptied: the record of what was published goes with them
+        # (the next publication then reconciles every table).
+        conn.execute("drop schema if exists lacarte_publication cascade")
         conn.execute(
             "create temp table demo_communes (code_epci text, nom_epci text, code_insee text, "
             "nom_commune text, code_postal text, latitude float8, longitude float8) on commit drop"

@@ -3,6 +3,8 @@ publication fills (read from the models), in the webapp and in the sample."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
@@ -38,4 +40,35 @@ def print_status(settings: Settings, console: Console) -> None:
     for name in webapp:
         table.add_row(name, *(f"{v:,}" if v is not None else "-" for v in (webapp[name], sample[name])))
     console.print(table)
+    print_runs(settings, console)
     console.print("analysts: psql on the warehouse as role analyst (schemas marts, exposure, reference)")
+
+
+def print_runs(settings: Settings, console: Console) -> None:
+    """The last runs of the pipeline and how fresh the map is."""
+    from datetime import datetime
+
+    from lacarte.changes.report import freshness, recent_runs
+
+    try:
+        with connect(settings.database("warehouse")) as conn:
+            runs, fresh = recent_runs(conn), freshness(conn)
+    except UserError as error:
+        console.print(f"runs: the warehouse is unreachable ({error})")
+        return
+    if not runs or fresh is None:
+        console.print("runs: none recorded yet (lacarte run)")
+        return
+    table = Table("run", "job: mode", "pulled", "actors changed/rebuilt", "published", "rows sent",
+                  title="last runs (lacarte_state.runs)", caption=f"run {runs[0].run_id}: {runs[0].reason}")
+    for run in runs:
+        table.add_row(str(run.run_id), f"{run.job}: {run.mode}", f"{run.pulled_at:%m-%d %H:%M:%S}",
+                      f"{run.changed_acteurs} / {run.affected_acteurs}",
+                      f"{run.published_at:%H:%M:%S}" if run.published_at else "-",
+                      "-" if run.change_set_rows is None else f"{run.change_set_rows:,}")
+    console.print(table)
+    if fresh.as_of:
+        age = (datetime.now(UTC) - fresh.as_of).total_seconds()
+        console.print(f"map up to date as of {fresh.as_of:%Y-%m-%d %H:%M:%S %Z} ({age:.0f} s ago)")
+    if fresh.owed:
+        console.print(f"owed by the next run: {', '.join(fresh.owed)}")

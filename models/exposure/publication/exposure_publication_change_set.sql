@@ -23,6 +23,17 @@ select
     {{ 'true' if plan.reconcile else 'false' }} as reconcile,
     {{ sql_literal(plan.reasons | join('; ')) if plan.reconcile else 'null::text' }} as reconcile_reason,
     case when status.publish_all then 'all' else 'acteurs' end as scope,
+    {#- What each webapp table holds before this change set, by the warehouse's copy: a table
+        that holds anything else was changed behind the publication's back. #}
+    {%- if plan.reconcile %}
+    null::jsonb as expected_rows,
+    {%- else %}
+    jsonb_build_object(
+        {%- for item in plan.published %}
+        '{{ item.table }}', (select count(*) from {{ change_set_relation(item, 'current') }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as expected_rows,
+    {%- endif %}
     clock_timestamp() as prepared_at
 from last_run
 cross join status

@@ -1,0 +1,219 @@
+"""Incremental runs: what they detect, how publication repairs itself, and that any sequence
+of edits gives exactly what a full rebuild gives (a property-based test on the shared world,
+which this module puts back afterwards)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from lacarte.changes.pull import code_hash
+from lacarte.pipeline import JobResult, run_steps
+from lacarte.steps import JOBS
+from tests.conftest import make_world
+from tests.edits import EDITS, apply_edits
+from tests.platform_pair import Pair
+
+MODEL_SCHEMAS = ("staging", "intermediate", "marts", "exposure")
+
+
+@pytest.fixture(scope="module")
+def cycles(world: Pair) -> Pair:
+    """The shared world, put back for the next modules once this one has edited it."""
+    yield world
+    make_world(world)
+
+
+def run_job(pair: Pair, job: str) -> JobResult:
+    return run_steps(pair.settings, JOBS[job], quiet=True)
+
+
+def edit(pair: Pair, edits: list[tuple[str, int]]) -> None:
+    with pair.connect("webapp") as conn:
+        apply_edits(conn, edits)
+
+
+def table_digest(conn, relation: str, columns: list[str]) -> str:
+    select = ", ".join(f'"{c}"' for c in columns)
+    count, digest = conn.execute(
+        f"select count(*), md5(coalesce(string_agg(r::text, chr(10) order by r::text), '')) "
+        f"from (select {select} from {relation}) as r").fetchone()
+    return f"{count}:{digest}"
+
+
+def fingerprints(pair: Pair) -> dict[str, str]:
+    """A checksum of every model of the warehouse and of every published webapp table (by the
+    columns its exposure fills: the webapp's own surrogate ids are not the pipeline's)."""
+    found: dict[str, str] = {}
+    exposure_columns: dict[str, list[str]] = {}
+    with pair.connect("warehouse") as conn:
+        for schema, table in conn.execute(
+                "select table_schema, table_name from information_schema.tables where table_schema = any(%s) "
+                "and table_name not like 'exposure_publication%%' order by 1, 2", [list(MODEL_SCHEMAS)]).fetchall():
+            columns = [r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+                "order by ordinal_position", [schema, table]).fetchall()]
+            found[f"{schema}.{table}"] = table_digest(conn, f'"{schema}"."{table}"', columns)
+            if schema == "exposure":
+                exposure_columns[table] = columns
+    from lacarte.manifest import published_tables
+
+    with pair.connect("webapp") as conn:
+        for item in published_tables(pair.settings):
+            found[f"webapp.{item.table}"] = table_digest(conn, f'public."{item.table}"', exposure_columns[item.model])
+            found[f"exposure_as_published.{item.table}"] = found[f"exposure.{item.model}"]
+    return found
+
+
+def last_change_set_rows(pair: Pair) -> int:
+    return pair.query("warehouse", "select change_rows from exposure.exposure_publication_change_set")[0][0]
+
+
+CYCLE = st.lists(st.tuples(st.sampled_from(sorted(EDITS)), st.integers(min_value=0, max_value=99_999)),
+                 min_size=1, max_size=4)
+
+
+@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=st.lists(CYCLE, min_size=2, max_size=2))
+@example(sequence=[[(kind, 1) for kind in sorted(EDITS)], [(kind, 2) for kind in sorted(EDITS)]])
+def test_incremental_runs_give_what_a_full_rebuild_gives(cycles: Pair, sequence):
+    pair = cycles
+    for edits in sequence:
+        edit(pair, edits)
+        result = run_job(pair, "incremental")
+        assert result.mode == "incremental", result.messages
+        assert "build_slice" in result.seconds and "build" not in result.seconds
+    after_incremental = fingerprints(pair)
+    for table in [k for k in after_incremental if k.startswith("webapp.")]:
+        assert after_incremental[table] == after_incremental["exposure_as_published." + table[len("webapp."):]], table
+    result = run_job(pair, "run")
+    assert result.mode == "full"
+    assert last_change_set_rows(pair) == 0, "the full run found differences the incremental runs missed"
+    after_full = fingerprints(pair)
+    differing = sorted(k for k in after_full if after_full[k] != after_incremental.get(k))
+    assert differing == []
+
+
+def test_nothing_changed_stops_after_the_pull_and_exits_99(cycles: Pair):
+    from tests.test_links import cli
+
+    pair = cycles
+    run_job(pair, "incremental")  # whatever is owed, published
+    result = run_job(pair, "incremental")
+    assert result.nothing_changed and list(result.seconds) == ["confirm", "check", "pull"]
+    done = cli(pair, "run", "--incremental")
+    assert done.returncode == 99, done.stderr
+    assert "nothing changed" in done.stdout
+
+
+def test_a_bulk_update_leaving_modifie_le_alone_is_seen(cycles: Pair):
+    pair = cycles
+    run_job(pair, "incremental")
+    acteur = pair.query("webapp", "select identifiant_unique from qfdmo_displayedacteur order by 1 limit 1")[0][0]
+    before = pair.query("webapp", "select modifie_le from qfdmo_acteur where identifiant_unique = %s", [acteur])
+    pair.execute("webapp", "update qfdmo_acteur set statut = 'INACTIF' where identifiant_unique = %s", [acteur])
+    assert pair.query("webapp", "select modifie_le from qfdmo_acteur where identifiant_unique = %s", [acteur]) == before
+    revised = pair.query("webapp", "select statut from qfdmo_revisionacteur where identifiant_unique = %s", [acteur])
+    result = run_job(pair, "incremental")
+    assert result.mode == "incremental"
+    shown = pair.query("webapp", "select count(*) from qfdmo_displayedacteur where identifiant_unique = %s", [acteur])
+    assert shown[0][0] == (1 if revised and revised[0][0] == "ACTIF" else 0)
+
+
+def test_a_reference_change_makes_the_run_full_and_says_why(cycles: Pair):
+    pair = cycles
+    edit(pair, [("new_reference_row", 5)])
+    result = run_job(pair, "incremental")
+    assert result.mode == "full" and "build" in result.seconds
+    assert any("reference table qfdmo_labelqualite changed" in m for m in result.messages)
+
+
+def test_a_code_change_makes_the_run_full(cycles: Pair):
+    from lacarte.dbt import parse_manifest
+
+    pair = cycles
+    manifest = parse_manifest(pair.settings)
+    variables = dict(pair.settings.project.dbt_vars)
+    assert code_hash(manifest, variables) == code_hash(manifest, dict(variables))
+    assert code_hash(manifest, {**variables, "incremental_max_share": 0.3}) != code_hash(manifest, variables)
+    pair.execute("warehouse", "update lacarte_state.status set code_hash = 'an older version'")
+    result = run_job(pair, "incremental")
+    assert result.mode == "full" and any("code changed" in m for m in result.messages)
+
+
+def test_a_large_change_makes_the_run_full(cycles: Pair):
+    pair = cycles
+    run_job(pair, "incremental")
+    pair.execute("webapp", "update qfdmo_acteur set nom = nom where identifiant_unique in "
+                           "(select identifiant_unique from qfdmo_acteur order by 1 limit 1000)")
+    result = run_job(pair, "incremental")
+    assert result.mode == "full" and any("a full build is faster" in m for m in result.messages)
+
+
+def test_a_publication_that_never_happened_is_published_by_the_next_run(cycles: Pair):
+    pair = cycles
+    run_job(pair, "incremental")
+    edit(pair, [("update_actor", 31), ("delete_relations", 31)])
+    steps = JOBS["incremental"]
+    # The run stops after preparing its change set (the publish step never runs)...
+    run_steps(pair.settings, steps[:[s.name for s in steps].index("publish")], quiet=True)
+    edit(pair, [("insert_actor", 32)])
+    # ...the next one publishes both.
+    result = run_job(pair, "incremental")
+    assert result.mode == "incremental"
+    published = fingerprints(pair)
+    assert all(published[k] == published["exposure_as_published." + k[len("webapp."):]]
+               for k in published if k.startswith("webapp."))
+    assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where identifiant_unique = 'edit_new_32'")
+
+
+def test_a_publication_the_warehouse_did_not_confirm_is_confirmed_by_the_next_run(cycles: Pair):
+    pair = cycles
+    edit(pair, [("update_actor", 41)])
+    steps = JOBS["incremental"]
+    run_steps(pair.settings, steps[:-1], quiet=True)  # published, not confirmed (interrupted)
+    applied = pair.query("webapp", "select max(change_set_id) from lacarte_publication.applied")[0][0]
+    result = run_job(pair, "incremental")
+    assert any(f"change set {applied} (changes" in m for m in result.messages)
+    assert pair.query("warehouse", "select confirmed_change_set from lacarte_state.status")[0][0] >= applied
+
+
+@pytest.mark.parametrize("damage", [
+    "delete from lacarte_publication.applied",
+    "delete from qfdmo_displayedacteur_labels",
+])
+def test_a_webapp_changed_behind_the_publication_is_reconciled(cycles: Pair, damage: str):
+    pair = cycles
+    run_job(pair, "incremental")
+    pair.execute("webapp", damage)
+    edit(pair, [("update_actor", 51)])
+    result = run_job(pair, "incremental")
+    assert result.mode == "incremental"
+    kind = pair.query("webapp", "select kind from lacarte_publication.applied order by applied_at desc limit 1")[0][0]
+    assert kind == "reconcile"
+    published = fingerprints(pair)
+    assert all(published[k] == published["exposure_as_published." + k[len("webapp."):]]
+               for k in published if k.startswith("webapp."))
+
+
+def test_status_shows_the_last_runs_and_the_freshness(cycles: Pair):
+    from tests.test_links import cli
+
+    pair = cycles
+    edit(pair, [("update_actor", 61)])
+    run_job(pair, "incremental")
+    done = cli(pair, "status")
+    assert done.returncode == 0, done.stderr
+    assert "incremental" in done.stdout and "map up to date as of" in done.stdout
+
+
+def test_digest_changes_with_content(cycles: Pair):
+    """The fingerprints the tests compare do see a changed row."""
+    pair = cycles
+    before = fingerprints(pair)
+    pair.execute("warehouse", "update exposure.exposure_carte_acteur set nom = nom || '!' where identifiant_unique = "
+                              "(select min(identifiant_unique) from exposure.exposure_carte_acteur)")
+    after = fingerprints(pair)
+    assert [k for k in after if after[k] != before[k]] == ["exposure.exposure_carte_acteur",
+                                                           "exposure_as_published.qfdmo_displayedacteur"]
