@@ -7,7 +7,7 @@ PIP := --quiet --disable-pip-version-check
 ACTEURS ?= 20000
 SEED ?= 42
 
-.PHONY: demo test install airflow system-deps lint docs bench bench-quick down clean lock
+.PHONY: demo test install airflow system-deps lint docs bench bench-quick bench-incremental down clean lock
 
 demo: install
 	$(LACARTE) instances up
@@ -15,6 +15,8 @@ demo: install
 	$(LACARTE) deploy
 	$(LACARTE) run
 	$(LACARTE) sample build
+	$(LACARTE) demo-edit --share 0.01
+	$(LACARTE) run --incremental
 	$(LACARTE) status
 
 test: install airflow
@@ -57,6 +59,9 @@ bench: install
 
 bench-quick: install
 	$(VENV)/bin/python -m bench.run --quick
+
+bench-incremental: install
+	$(VENV)/bin/python -m bench.incremental
 
 down: install
 	$(LACARTE) instances down

@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 
 from bench.harness import BenchPair
-from lacarte import pgbin
 from lacarte.dbt import target_path
-from lacarte.sample import SampleBuilder
+from lacarte.instances import pgbin
+from lacarte.sample.build import SampleBuilder
 
 SOURCE_TABLES_SQL = """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'webapp_public' and c.relkind = 'f' order by 1"""

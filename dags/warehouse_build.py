@@ -1,5 +1,6 @@
-"""Daily: the main job of lacarte.steps.MAIN (check the link, build, link the exposures,
-publish), one task per step.
+"""Daily: the main job of lacarte.steps.MAIN (pull, full build, change set, link, publish,
+confirm), one task per step; once a week (var reconcile_every_days) its publication compares
+every row the webapp holds.
 
 Each task runs the command a person would (`lacarte run --step …`) in the project's
 environment, so a failed step is retried alone and a failed dbt test stops the publication.

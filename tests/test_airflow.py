@@ -25,7 +25,9 @@ bag = DagBag(dag_folder=sys.argv[1])
 print(json.dumps({
     "errors": {k: str(v) for k, v in bag.import_errors.items()},
     "dbt_imported": any(name == "dbt" or name.startswith("dbt.") for name in sys.modules),
-    "dags": {d.dag_id: {"schedule": d.schedule, "max_active_runs": d.max_active_runs,
+    "dags": {d.dag_id: {"schedule": d.schedule if d.schedule is None or isinstance(d.schedule, str)
+                        else str(d.schedule), "max_active_runs": d.max_active_runs,
+                        "skip_codes": {t.task_id: list(getattr(t, "skip_on_exit_code", None) or []) for t in d.tasks},
                         "edges": sorted([t.task_id, down] for t in d.tasks for down in t.downstream_task_ids),
                         "commands": {t.task_id: t.bash_command for t in d.tasks},
                         "tasks": sorted(t.task_id for t in d.tasks)} for d in bag.dags.values()},
@@ -66,6 +68,10 @@ def test_the_dags_run_the_steps_of_the_main_job(airflow_env):
     assert build["edges"] == sorted([a, b] for a, b in zip(names, names[1:], strict=False))
     for name in names:
         assert build["commands"][name].endswith(f"run --step {name}") and LACARTE in build["commands"][name]
+    incremental = found["dags"]["warehouse_incremental"]
+    assert incremental["schedule"] == "0:01:00" and incremental["max_active_runs"] == 1
+    assert incremental["tasks"] == ["incremental"] and incremental["skip_codes"]["incremental"] == [99]
+    assert incremental["commands"]["incremental"].endswith("run --incremental")
     sample = found["dags"]["webapp_sample"]
     assert sample["schedule"] == "@weekly" and sample["tasks"] == ["build_sample"]
 
@@ -119,3 +125,18 @@ def test_a_failed_step_stops_the_dag_before_publication(fresh_webapp: Pair, airf
                           "from qfdmo_displayedacteur d") == before
     finally:
         pair.execute("webapp", "alter table qfdmo_acteurtype drop column couleur_dag")
+
+
+def test_the_incremental_dag_publishes_an_edit_and_is_skipped_when_nothing_changed(fresh_webapp: Pair, airflow_env):
+    pair = fresh_webapp
+    first = dags_test(airflow_env, "warehouse_incremental")  # whatever the build DAG left owed
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    acteur = pair.query("webapp", "select identifiant_unique from qfdmo_displayedacteur order by 1 limit 1")[0][0]
+    for table in ("qfdmo_acteur", "qfdmo_revisionacteur"):
+        pair.execute("webapp", f"update {table} set nom = 'Vu par le DAG' where identifiant_unique = %s", [acteur])
+    edited = dags_test(airflow_env, "warehouse_incremental")
+    assert edited.returncode == 0, edited.stdout[-3000:] + edited.stderr[-3000:]
+    assert pair.query("webapp", "select nom from qfdmo_displayedacteur where identifiant_unique = %s",
+                      [acteur]) == [("Vu par le DAG",)]
+    idle = dags_test(airflow_env, "warehouse_incremental")
+    assert idle.returncode == 0 and "nothing changed" in idle.stdout + idle.stderr

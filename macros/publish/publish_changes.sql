@@ -162,6 +162,9 @@
     {%- do run_query("create table if not exists lacarte_publication.applied (change_set_id bigint primary key, "
         ~ "base_change_set bigint, kind text not null check (kind in ('changes', 'reconcile')), "
         ~ "applied_at timestamptz not null default clock_timestamp(), counts jsonb not null)") -%}
+    {#- started_at: when the transaction that applied it began (its length is the webapp's work). -#}
+    {%- do run_query("alter table lacarte_publication.applied add column if not exists started_at timestamptz "
+        ~ "not null default now()") -%}
     {%- do run_query("grant usage on schema lacarte_publication to " ~ adapter.quote(reader)) -%}
     {%- do run_query("grant select on lacarte_publication.applied to " ~ adapter.quote(reader)) -%}
     {%- do run_query("commit") -%}

@@ -86,6 +86,19 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_edit(args: argparse.Namespace) -> int:
+    from lacarte.demo_edits import edit_share
+
+    if not isinstance(args.share, float) or not 0 < args.share <= 0.5:
+        raise UserError("--share must be a number above 0 and at most 0.5 (0.01 is 1 %)")
+    counts = edit_share(_settings(args), args.share, args.seed)
+    table = Table("change", "rows", title=f"webapp edited ({args.share:.1%} of the actors): now `lacarte run --incremental`")
+    for kind, rows in counts.items():
+        table.add_row(kind, f"{rows:,}")
+    console.print(table)
+    return 0
+
+
 # -- jobs -------------------------------------------------------------------------------------------
 def _run_job(args: argparse.Namespace, job: str) -> int:
     from dataclasses import replace
@@ -111,7 +124,7 @@ def _run_job(args: argparse.Namespace, job: str) -> int:
         console.rule(f"{job}: {step.name}")
         console.print(step.summary)
 
-    result = run_steps(settings, steps, on_step=on_step, on_message=lambda m: console.print(f"[bold]{m}[/bold]"))
+    result = run_steps(settings, steps, on_step=on_step, on_message=lambda m: console.print(f"[bold]{m}[/bold]"), job=job)
     console.print(f"[green]{job}: {', '.join(f'{k} {v:.1f} s' for k, v in result.seconds.items())} "
                   f"(total {time.monotonic() - started:.1f} s)[/green]")
     if result.nothing_changed:
@@ -209,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo-data", cmd_demo_data, "replace the webapp's rows with deterministic demo data (never production)")
     demo.add_argument("--acteurs", type=int, default=20_000, help="number of actors (default 20000)")
     demo.add_argument("--seed", type=int, default=42, help="the same seed gives the same data (default 42)")
+    edit = add("demo-edit", cmd_demo_edit, "edit a share of the demo actors as the web app would (never production)")
+    edit.add_argument("--share", type=float, default=0.01, help="share of the actors edited (default 0.01)")
+    edit.add_argument("--seed", type=int, default=1, help="which actors (default 1)")
     deploy = add("deploy", cmd_deploy, "the deploy step, right after the web app's migrations: refresh both links")
     deploy.add_argument("--dry-run", action="store_true", help="print the statements, change nothing")
     deploy.add_argument("--list", action="store_true", help="list the steps")

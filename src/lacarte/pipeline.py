@@ -5,15 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from lacarte.db import connect
 from lacarte.dbt import run_dbt
 from lacarte.errors import UserError
 from lacarte.guards import SETTING, database_environment
 from lacarte.settings import Settings
-from lacarte.steps import BOTH, Step
+from lacarte.steps import BOTH, JOBS, Step
 
 NOTHING = "none"
+# The jobs that build and publish: one at a time (the deploy only refreshes the links).
+LOCKED_JOBS = ("run", "incremental", "reconcile")
+LOCK_WAIT = timedelta(minutes=15)
 
 
 def preflight(settings: Settings, steps: Sequence[Step]) -> None:
@@ -57,33 +61,63 @@ class JobResult:
 
 
 def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step], None] = lambda _s: None,
-              quiet: bool = False, on_message: Callable[[str], None] = lambda _m: None) -> JobResult:
-    """Run `steps` in order (after the preflight). A pull decides the mode; steps that do not
-    run in that mode are passed over, and after a pull that found nothing the job stops."""
+              quiet: bool = False, on_message: Callable[[str], None] = lambda _m: None,
+              job: str | None = None) -> JobResult:
+    """Run `steps` (all or some of job `job`) in order, after the preflight. A pull decides
+    the mode; steps that do not run in that mode are passed over, and after a pull that found
+    nothing the job stops. The jobs that build take the warehouse's job lock (lacarte.changes.
+    lock): an incremental run is skipped while another job holds it."""
     from lacarte.actions import run_action
+    from lacarte.changes.lock import acquire, release
 
+    job = job or _job_of(steps)
     preflight(settings, steps)
     result = JobResult()
-    for step in steps:
-        if step.when != BOTH:
-            result.mode = result.mode or last_mode(settings)
-            if result.mode not in step.when:
-                continue
-        on_step(step)
-        started = time.monotonic()
-        if step.action:
-            outcome = run_action(settings, step.action)
-            if outcome.message:
-                result.messages.append(outcome.message)
-                on_message(outcome.message)
-            if outcome.mode:
-                result.mode = outcome.mode
-        else:
-            run_dbt(settings, list(step.dbt), quiet=quiet, link_password_for=step.link_password_for)
-        result.seconds[step.name] = time.monotonic() - started
-        if result.mode == NOTHING:
-            break
+    locked = job in LOCKED_JOBS
+    if locked:
+        taken, holder = acquire(settings, job, wait=timedelta(0) if job == "incremental" else LOCK_WAIT)
+        if not taken:
+            if job != "incremental":
+                raise UserError(f"{holder}; job {job} waited {LOCK_WAIT} for it. Nothing was done")
+            result.mode = NOTHING
+            result.messages.append(f"skipped: {holder}")
+            on_message(result.messages[-1])
+            return result
+    failed = True
+    try:
+        for step in steps:
+            if step.when != BOTH:
+                result.mode = result.mode or last_mode(settings)
+                if result.mode not in step.when:
+                    continue
+            on_step(step)
+            started = time.monotonic()
+            if step.action:
+                outcome = run_action(settings, step.action)
+                if outcome.message:
+                    result.messages.append(outcome.message)
+                    on_message(outcome.message)
+                if outcome.mode:
+                    result.mode = outcome.mode
+            else:
+                run_dbt(settings, list(step.dbt), quiet=quiet, link_password_for=step.link_password_for)
+            result.seconds[step.name] = time.monotonic() - started
+            if result.mode == NOTHING:
+                break
+        failed = False
+    finally:
+        # The job keeps the warehouse until its last step (Airflow runs one step per task);
+        # a failed step, or a run that stopped, gives it back.
+        if locked and (failed or result.mode == NOTHING or not steps or steps[-1] == JOBS[job][-1]):
+            release(settings, job)
     return result
+
+
+def _job_of(steps: Sequence[Step]) -> str | None:
+    for name, job_steps in JOBS.items():
+        if steps and all(step in job_steps for step in steps):
+            return name
+    return None
 
 
 def last_mode(settings: Settings) -> str:

@@ -79,7 +79,8 @@ def confirm(settings: Settings) -> str:
         published = published_tables(settings)
         if applied.kind == "reconcile":
             _copy_exposures(conn, published)
-            conn.execute(f"update {SCHEMA}.status set needs_reconcile = false, reconcile_reason = null")
+            conn.execute(f"update {SCHEMA}.status set needs_reconcile = false, reconcile_reason = null, "
+                         "reconciled_at = clock_timestamp()")
         else:
             _fold(conn, published)
         conn.execute(f"update {SCHEMA}.status set confirmed_change_set = %s"

@@ -51,6 +51,7 @@ class Pull:
     changed_acteurs: int = 0
     affected_acteurs: int = 0
     seconds: float = 0.0
+    webapp_seconds: float = 0.0  # how long the pull's read-only snapshot stayed open on the webapp
 
     def summary(self) -> str:
         if self.mode == "none":
@@ -100,6 +101,7 @@ class Puller:
         new_hash = code_hash(manifest, self.vars)
         with connect(self.warehouse_database()) as warehouse, connect(self.webapp_database) as webapp:
             webapp.execute("begin isolation level repeatable read read only")
+            opened = time.monotonic()
             warehouse.execute("begin")
             ensure_state(warehouse)
             status = read_status(warehouse, lock=True)
@@ -111,16 +113,18 @@ class Puller:
             changed = sorted(t for t in sources.all_tables if marks.get(t, {}).get("counters") != counters.get(t))
             reason = self.full_run_reason(status, new_hash, track_counts, marks, horizon, next_xid, changed)
             if reason:
+                self.reconcile = self.reconcile or self.reconciliation_due(status)
                 pull = self.record_full(reason, changed, counters, horizon, new_hash)
             else:
                 pull = self.record_incremental(status, changed, counters, horizon, marks)
             webapp.execute("commit")
+            pull.webapp_seconds = time.monotonic() - opened
             warehouse.execute("commit")
         pull.seconds = time.monotonic() - started
         if pull.run_id is not None:
             with connect(self.warehouse_database()) as warehouse:
-                warehouse.execute(f"update {SCHEMA}.runs set seconds_pull = %s where run_id = %s",
-                                  [pull.seconds, pull.run_id])
+                warehouse.execute(f"update {SCHEMA}.runs set seconds_pull = %s, seconds_webapp_snapshot = %s "
+                                  "where run_id = %s", [pull.seconds, pull.webapp_seconds, pull.run_id])
         return pull
 
     def warehouse_database(self):
@@ -164,6 +168,16 @@ class Puller:
             return "the last scan is too many transactions ago"
         return None
 
+    def reconciliation_due(self, status) -> bool:
+        """The daily run reconciles when the last full reconciliation is older than
+        var reconcile_every_days."""
+        if self.job != "run":
+            return False
+        days = float(self.vars.get("reconcile_every_days", 7))
+        return status.reconciled_at is None or self.warehouse.execute(
+            "select clock_timestamp() - %s > make_interval(secs => %s)", [status.reconciled_at, days * 86400]
+        ).fetchone()[0]
+
     def record_full(self, reason, changed, counters, horizon, new_hash) -> Pull:
         run_id = self.new_run("full", reason, 0, 0)
         self.warehouse.execute(f"delete from {SCHEMA}.watermarks")
@@ -173,8 +187,8 @@ class Puller:
         self.warehouse.execute(
             f"update {SCHEMA}.status set needs_full_build = true, publish_all = true, code_hash = %s, "
             f"checked_at = clock_timestamp()"
-            + (", needs_reconcile = true, reconcile_reason = %s" if self.reconcile else ""),
-            [new_hash, reason] if self.reconcile else [new_hash])
+            + (", needs_reconcile = true, reconcile_reason = coalesce(reconcile_reason, %s)" if self.reconcile else ""),
+            [new_hash, "the periodic full reconciliation"] if self.reconcile else [new_hash])
         return Pull(run_id, "full", reason, changed)
 
     def record_incremental(self, status, changed, counters, horizon, marks) -> Pull:

@@ -69,6 +69,8 @@ create table if not exists {SCHEMA}.status (
     confirmed_change_set bigint,
     checked_at timestamptz
 );
+alter table {SCHEMA}.status add column if not exists reconciled_at timestamptz;
+alter table {SCHEMA}.runs add column if not exists seconds_webapp_snapshot double precision;
 insert into {SCHEMA}.status (singleton) values (true) on conflict do nothing;
 """
 
@@ -82,6 +84,7 @@ class Status:
     reconcile_reason: str | None
     confirmed_change_set: int | None
     checked_at: object = None
+    reconciled_at: object = None
 
 
 def ensure_state(conn: psycopg.Connection) -> None:
@@ -91,6 +94,7 @@ def ensure_state(conn: psycopg.Connection) -> None:
 
 def read_status(conn: psycopg.Connection, lock: bool = False) -> Status:
     row = conn.execute(
-        f"select code_hash, needs_full_build, publish_all, needs_reconcile, reconcile_reason, confirmed_change_set, checked_at "
+        "select code_hash, needs_full_build, publish_all, needs_reconcile, reconcile_reason, confirmed_change_set, "
+        f"checked_at, reconciled_at "
         f"from {SCHEMA}.status{' for update' if lock else ''}").fetchone()
     return Status(*row)

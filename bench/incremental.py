@@ -1,0 +1,287 @@
+"""The incremental pipeline against today's daily cycle, measured side by side in one run.
+
+    python -m bench.incremental [--sizes 10000 100000 1000000] [--share 0.01] [--interval 60]
+
+For each size: demo data, the deploy, the first full run (which fills the empty map: the full
+publication), then, on the same data:
+- today's daily cycle: `dbt build`, the link refresh, `publish_exposures` comparing every row;
+- the new daily cycle (`lacarte run`: full build, change set computed in the warehouse);
+- an incremental cycle after editing `share` of the actors with a mix of every kind of change,
+  twice, and one with nothing changed;
+- a fixed-rate reader of La Carte's query on the webapp: idle, during the full publication,
+  during the incremental cycles (p99 latencies);
+- at the largest size: the time from an edit to the map with a scheduler ticking every
+  `interval` seconds, and incremental == full (every model and published table by checksum,
+  and a full run after the incremental ones finding nothing to publish).
+Writes bench/results/<date>-incremental.json and the plot bench/results/<date>-incremental.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.harness import BenchPair
+from bench.measures import MAP_QUERY
+from lacarte.changes.pull import pull
+from lacarte.demo_edits import edit_share
+from lacarte.pipeline import run_steps
+from lacarte.steps import JOBS
+
+console = Console()
+RESULTS = Path(__file__).resolve().parent / "results"
+READER_HZ = 20
+LOCAL_MAP_QUERY = MAP_QUERY.format(schema="public", acteur="qfdmo_displayedacteur",
+                                   proposition="qfdmo_displayedpropositionservice",
+                                   sous_categorie="qfdmo_displayedpropositionservice_sous_categories")
+
+class Reader:
+    """La Carte's query on the webapp at a fixed rate; latencies per labelled period."""
+
+    def __init__(self, pair: BenchPair):
+        self.pair = pair
+        self.label: str | None = None
+        self.samples: dict[str, list[float]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self) -> None:
+        with self.pair.connect("webapp") as conn:
+            next_at = time.perf_counter()
+            while not self.stop.is_set():
+                label = self.label
+                started = time.perf_counter()
+                conn.execute(LOCAL_MAP_QUERY).fetchall()
+                if label:
+                    self.samples.setdefault(label, []).append(time.perf_counter() - started)
+                next_at += 1 / READER_HZ
+                time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    def p99(self, label: str) -> float:
+        values = sorted(self.samples.get(label, [0.0]))
+        return values[min(len(values) - 1, int(0.99 * len(values)))]
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def webapp_transaction_seconds(pair: BenchPair) -> float:
+    """How long the webapp's last publication transaction lasted (its own record)."""
+    with pair.connect("webapp") as conn:
+        return conn.execute("select extract(epoch from applied_at - started_at) from lacarte_publication.applied "
+                            "order by applied_at desc limit 1").fetchone()[0]
+
+
+def checksums(pair: BenchPair) -> dict[str, str]:
+    """Every model and every published table, as an order-free checksum of its rows."""
+    from lacarte.manifest import published_tables
+
+    found: dict[str, str] = {}
+    digest = "select count(*) || ':' || coalesce(sum(('x' || substr(md5(r::text), 1, 15))::bit(60)::bigint), 0) from ({}) as r"
+    columns: dict[str, list[str]] = {}
+    with pair.connect("warehouse") as conn:
+        for schema, table in conn.execute(
+                "select table_schema, table_name from information_schema.tables where table_schema in "
+                "('staging', 'intermediate', 'marts', 'exposure') and table_name not like 'exposure_publication%'"
+                " order by 1, 2").fetchall():
+            found[f"{schema}.{table}"] = conn.execute(digest.format(f'select * from "{schema}"."{table}"')).fetchone()[0]
+            columns[table] = [r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+                "order by ordinal_position", [schema, table]).fetchall()]
+    with pair.connect("webapp") as conn:
+        for item in published_tables(pair.settings):
+            select = ", ".join(f'"{c}"' for c in columns[item.model])
+            found[f"webapp.{item.table}"] = conn.execute(digest.format(
+                f'select {select} from public."{item.table}"')).fetchone()[0]
+    return found
+
+
+def job(pair: BenchPair, name: str):
+    return run_steps(pair.settings, JOBS[name], quiet=True)
+
+
+def measure_size(pair: BenchPair, size: int, share: float, interval: float, largest: bool, reader: Reader) -> dict:
+    figures: dict = {"acteurs": size}
+    console.rule(f"{size:,} actors")
+    pair.load(size)
+    reader.label = f"{size}:full_publication"
+    fill = job(pair, "run")  # the map is empty: its publication is a full one
+    reader.label = None
+    figures["first_full_run_s"] = sum(fill.seconds.values())
+    figures["full_publication_webapp_s"] = webapp_transaction_seconds(pair)
+    figures["reader_p99_full_publication_s"] = reader.p99(f"{size}:full_publication")
+    # Today's daily cycle: build, link, publish_exposures comparing every row.
+    old_steps = {
+        "build": lambda: pair.dbt("build", "--exclude", "tag:publication"),
+        "link": lambda: pair.dbt("run-operation", "refresh_fdw", "--target", "webapp", link_password_for="webapp"),
+        "publish_exposures": lambda: pair.dbt("run-operation", "publish_exposures", "--target", "webapp"),
+    }
+    figures["todays_daily_cycle_steps_s"] = {name: timed(action) for name, action in old_steps.items()}
+    figures["todays_daily_cycle_s"] = sum(figures["todays_daily_cycle_steps_s"].values())
+    daily = job(pair, "run")
+    figures["new_daily_cycle_s"] = sum(daily.seconds.values())
+    figures["new_daily_cycle_steps_s"] = daily.seconds
+    reader.label = f"{size}:idle"
+    time.sleep(10)
+    reader.label = None
+    figures["reader_p99_idle_s"] = reader.p99(f"{size}:idle")
+    cycles = []
+    for seed in (1, 2):
+        edits = edit_share(pair.settings, share, seed)
+        reader.label = f"{size}:incremental"
+        result = job(pair, "incremental")
+        reader.label = None
+        with pair.connect("warehouse") as conn:
+            run_row = conn.execute(
+                "select changed_acteurs, affected_acteurs, change_set_rows, seconds_webapp_snapshot "
+                "from lacarte_state.runs order by run_id desc limit 1").fetchone()
+        cycles.append({"edits": edits, "mode": result.mode, "steps_s": result.seconds,
+                       "cycle_s": sum(result.seconds.values()), "changed_acteurs": run_row[0],
+                       "affected_acteurs": run_row[1], "change_set_rows": run_row[2],
+                       "pull_webapp_snapshot_s": run_row[3],
+                       "publish_webapp_s": webapp_transaction_seconds(pair)})
+        console.print(f"  incremental cycle: {cycles[-1]['cycle_s']:.1f} s, {run_row[1]} actors, {run_row[2]} rows")
+    figures["incremental_cycles"] = cycles
+    figures["incremental_cycle_s"] = statistics.median(c["cycle_s"] for c in cycles)
+    figures["incremental_publish_webapp_s"] = statistics.median(c["publish_webapp_s"] for c in cycles)
+    figures["reader_p99_incremental_s"] = reader.p99(f"{size}:incremental")
+    unchanged = job(pair, "incremental")
+    assert unchanged.nothing_changed, unchanged.messages
+    figures["unchanged_cycle_s"] = sum(unchanged.seconds.values())
+    # What an unchanged cycle asks of the webapp: the pull's read-only snapshot (its counters).
+    idle_pull = pull(pair.settings, "incremental")
+    assert idle_pull.mode == "none"
+    figures["unchanged_webapp_s"] = idle_pull.webapp_seconds
+    if largest:
+        figures["edit_to_map_s"] = edit_to_map(pair, interval)
+        before = checksums(pair)
+        full = job(pair, "run")
+        with pair.connect("warehouse") as conn:
+            rows = conn.execute("select change_rows from exposure.exposure_publication_change_set").fetchone()[0]
+        after = checksums(pair)
+        figures["equivalence"] = {
+            "full_run_after_incremental_change_rows": rows, "full_run_mode": full.mode,
+            "tables_compared": len(after), "tables_differing": sorted(k for k in after if after[k] != before.get(k)),
+        }
+    return figures
+
+
+def edit_to_map(pair: BenchPair, interval: float, trials: int = 3) -> dict:
+    """Edits at random moments; a scheduler starts an incremental run at every tick of
+    `interval` seconds (one run at a time); the time until each edit is on the map."""
+    rng = random.Random(7)
+    latencies = []
+    origin = time.monotonic()
+
+    def next_tick() -> float:
+        elapsed = time.monotonic() - origin
+        return origin + interval * (int(elapsed // interval) + 1)
+
+    with pair.connect("webapp") as conn:
+        targets = [r[0] for r in conn.execute(
+            "select identifiant_unique from qfdmo_displayedacteur where identifiant_unique in "
+            "(select identifiant_unique from qfdmo_acteur) and identifiant_unique not in "
+            "(select identifiant_unique from qfdmo_revisionacteur) order by md5(identifiant_unique) limit %s",
+            [trials]).fetchall()]
+        for index, acteur in enumerate(targets):
+            time.sleep(rng.uniform(0, interval))
+            name = f"latency {index}"
+            conn.execute("update qfdmo_acteur set nom = %s where identifiant_unique = %s", [name, acteur])
+            edited = time.monotonic()
+            while True:
+                time.sleep(max(0.0, next_tick() - time.monotonic()))
+                job(pair, "incremental")
+                if conn.execute("select nom from qfdmo_displayedacteur where identifiant_unique = %s",
+                                [acteur]).fetchone() == (name,):
+                    latencies.append(time.monotonic() - edited)
+                    break
+    return {"interval_s": interval, "latencies_s": latencies, "max_s": max(latencies),
+            "mean_s": statistics.mean(latencies)}
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [f["acteurs"] for f in results["sizes"]]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, label in (("todays_daily_cycle_s", "today's daily cycle (build, link, full comparison)"),
+                       ("new_daily_cycle_s", "new daily cycle (full build, change set)"),
+                       ("incremental_cycle_s", f"incremental cycle ({results['share']:.0%} of actors edited)"),
+                       ("unchanged_cycle_s", "incremental cycle, nothing changed")):
+        ax.plot(sizes, [f[key] for f in results["sizes"]], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("actors")
+    ax.set_ylabel("seconds (wall clock, 2 cores)")
+    ax.set_title("Cost of a cycle against the size of the webapp")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--share", type=float, default=0.01, help="share of the actors edited (default 0.01)")
+    parser.add_argument("--interval", type=float, default=60.0, help="the incremental DAG's interval (seconds)")
+    args = parser.parse_args()
+    stamp = datetime.now(UTC)
+    RESULTS.mkdir(exist_ok=True)
+    output = RESULTS / f"{stamp:%Y-%m-%d}-incremental.json"
+    results: dict = {"date": stamp.isoformat(timespec="seconds"), "share": args.share, "sizes": [],
+                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "system": platform.platform()}}
+    started = time.monotonic()
+    with BenchPair() as pair:
+        reader = Reader(pair)
+        reader.thread.start()
+        try:
+            for size in sorted(args.sizes):
+                results["sizes"].append(measure_size(pair, size, args.share, args.interval,
+                                                     size == max(args.sizes), reader))
+                results["elapsed_s"] = round(time.monotonic() - started, 1)
+                output.write_text(json.dumps(results, indent=2, default=str))
+        finally:
+            reader.stop.set()
+    large = results["sizes"][-1]
+    results["ratios"] = {
+        "incremental_cycle_over_todays_daily": {
+            "value": large["incremental_cycle_s"] / large["todays_daily_cycle_s"], "target": "<= 0.15"},
+        "webapp_publish_1pct_over_full_publication": {
+            "value": large["incremental_publish_webapp_s"] / large["full_publication_webapp_s"], "target": "<= 0.05"},
+        "webapp_unchanged_over_full_publication": {
+            "value": large["unchanged_webapp_s"] / large["full_publication_webapp_s"], "target": "<= 0.01",
+            "note": "nothing changed: the run stops after reading the webapp's counters, no publication"},
+        "reader_p99_full_publication_over_idle": {
+            "value": large["reader_p99_full_publication_s"] / large["reader_p99_idle_s"], "target": "<= 1.5"},
+        "reader_p99_incremental_over_idle": {
+            "value": large["reader_p99_incremental_s"] / large["reader_p99_idle_s"], "target": "<= 1.5"},
+        "edit_to_map_max_seconds": {"value": large["edit_to_map_s"]["max_s"], "target": "<= 60"},
+    }
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    output.write_text(json.dumps(results, indent=2, default=str))
+    plot(results, output.with_suffix(".png"))
+    for name, ratio in results["ratios"].items():
+        console.print(f"{name}: {ratio['value']:.3f} (target {ratio['target']})")
+    console.print(f"written {output} and {output.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""One job at a time on the warehouse: the daily, weekly and incremental jobs share a lock.
+
+The lock is a row (lacarte_state.job_lock), not a session lock: the daily job's steps run as
+separate Airflow tasks. Each step of a job takes it (again, for the same job), the job's last
+step and any failed step give it back, and a lock older than `lease` is taken over (a job
+that died). An incremental run never waits: it is skipped while another job holds the lock;
+the others wait for it up to `wait`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import psycopg
+
+from lacarte.changes.state import SCHEMA, ensure_state
+from lacarte.db import connect
+from lacarte.settings import Settings
+
+LEASE = timedelta(hours=6)
+
+
+def _try(conn: psycopg.Connection, job: str) -> tuple[bool, str]:
+    with conn.transaction():
+        ensure_state(conn)
+        conn.execute(f"create table if not exists {SCHEMA}.job_lock (singleton boolean primary key default true "
+                     "check (singleton), job text not null, acquired_at timestamptz not null)")
+        held = conn.execute(f"select job, acquired_at, clock_timestamp() - acquired_at > %s from {SCHEMA}.job_lock "
+                            "for update", [LEASE]).fetchone()
+        if held and held[0] != job and not held[2]:
+            return False, f"job {held[0]} holds the warehouse since {held[1]:%Y-%m-%d %H:%M:%S %Z}"
+        conn.execute(f"insert into {SCHEMA}.job_lock (job, acquired_at) values (%s, clock_timestamp()) "
+                     "on conflict (singleton) do update set job = excluded.job, acquired_at = excluded.acquired_at "
+                     f"where {SCHEMA}.job_lock.job <> excluded.job", [job])
+        return True, ""
+
+
+def acquire(settings: Settings, job: str, wait: timedelta) -> tuple[bool, str]:
+    """Take the lock for `job`; (False, who holds it) when `wait` passed without it."""
+    deadline = time.monotonic() + wait.total_seconds()
+    with connect(settings.database("warehouse")) as conn:
+        while True:
+            taken, holder = _try(conn, job)
+            if taken or time.monotonic() >= deadline:
+                return taken, holder
+            time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))
+
+
+def release(settings: Settings, job: str) -> None:
+    with connect(settings.database("warehouse")) as conn:
+        if conn.execute("select to_regclass(%s) is not null", [f"{SCHEMA}.job_lock"]).fetchone()[0]:
+            conn.execute(f"delete from {SCHEMA}.job_lock where job = %s", [job])
