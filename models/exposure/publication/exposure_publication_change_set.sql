@@ -8,7 +8,10 @@ with last_run as (
 ),
 
 status as (
-    select confirmed_change_set, publish_all from lacarte_state.status
+    select
+        confirmed_change_set,
+        publish_all
+    from lacarte_state.status
 ),
 
 changes as (

@@ -37,7 +37,6 @@ from lacarte.settings import Settings
 
 # Transaction ids are compared modulo 2^32: a horizon older than this makes the run full.
 XID_SAFE_AGE = 2**31 - 10_000_000
-BUCKET_DIGITS = 3
 
 
 @dataclass
@@ -294,26 +293,31 @@ class Puller:
         return {owner for _key, owner in [*rows, *old] if owner is not None}
 
     def deleted_acteurs(self, tracked: Tracked) -> set[str]:
-        """Actors of the rows the webapp no longer has: buckets of keys compared, then keys."""
-        bucket = "left(md5({}.{}::text), %s)"
-        query = ("select " + bucket + " as b, count(*), sum(('x' || substr(md5({}.{}::text), 4, 8))::bit(32)::bigint) "
-                 "from {}.{} as {} group by 1")
-        remote = dict((b, (n, s)) for b, n, s in self.webapp.execute(sql.SQL(query).format(
-            sql.Identifier("t"), sql.Identifier(tracked.key_column), sql.Identifier("t"),
-            sql.Identifier(tracked.key_column), sql.Identifier("public"), sql.Identifier(tracked.table),
-            sql.Identifier("t")), [BUCKET_DIGITS]).fetchall())
-        local = dict((b, (n, s)) for b, n, s in self.warehouse.execute(sql.SQL(query).format(
-            sql.Identifier("s"), sql.Identifier(tracked.key_column), sql.Identifier("s"),
-            sql.Identifier(tracked.key_column), sql.Identifier("staging"), sql.Identifier(tracked.staging_model),
-            sql.Identifier("s")), [BUCKET_DIGITS]).fetchall())
+        """Actors of the rows the webapp no longer has: 65,536 buckets of keys compared by count
+        and checksum on both sides (integer keys by their value, text keys by their md5), then
+        the keys of the buckets that differ."""
+        integer = self.key_type(tracked.staging_model, tracked.key_column).as_string(None) in (
+            "smallint", "integer", "bigint")
+        if integer:
+            bucket, checksum = "mod({alias}.{key}, 65536)", "sum({alias}.{key})"
+        else:
+            bucket = "left(md5({alias}.{key}::text), 4)"
+            checksum = "sum(('x' || substr(md5({alias}.{key}::text), 5, 8))::bit(32)::bigint)"
+        key = sql.Identifier(tracked.key_column)
+
+        def buckets(conn, schema: str, table: str, alias: str) -> dict:
+            query = sql.SQL(f"select {bucket} as b, count(*), {checksum} from {{schema}}.{{table}} as {{alias}} group by 1")
+            return {b: (n, s) for b, n, s in conn.execute(query.format(
+                alias=sql.Identifier(alias), key=key, schema=sql.Identifier(schema), table=sql.Identifier(table)))}
+
+        remote = buckets(self.webapp, "public", tracked.table, "t")
+        local = buckets(self.warehouse, "staging", tracked.staging_model, "s")
         differing = sorted(b for b in set(remote) | set(local) if remote.get(b) != local.get(b))
         if not differing:
             return set()
-        in_buckets = "left(md5({}.{}::text), %s) = any(%s)"
-        now = dict(self.remote_rows(tracked, sql.SQL(in_buckets).format(
-            sql.Identifier("t"), sql.Identifier(tracked.key_column)), [BUCKET_DIGITS, differing]))
-        before = dict(self.staging_rows(tracked, sql.SQL(in_buckets).format(
-            sql.Identifier("s"), sql.Identifier(tracked.key_column)), [BUCKET_DIGITS, differing]))
+        in_buckets = sql.SQL(f"{bucket} = any(%s)")
+        now = dict(self.remote_rows(tracked, in_buckets.format(alias=sql.Identifier("t"), key=key), [differing]))
+        before = dict(self.staging_rows(tracked, in_buckets.format(alias=sql.Identifier("s"), key=key), [differing]))
         owners = {before[k] for k in before if k not in now or now[k] != before[k]}
         owners |= {now[k] for k in now if k not in before}
         return {o for o in owners if o is not None}
