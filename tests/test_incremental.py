@@ -4,6 +4,8 @@ which this module puts back afterwards)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -74,9 +76,11 @@ CYCLE = st.lists(st.tuples(st.sampled_from(sorted(EDITS)), st.integers(min_value
                  min_size=1, max_size=4)
 
 
-# Each example is real runs on real instances: no shrinking (it would replay dozens of them);
-# a failure prints the sequence of edits, which the test reproduces exactly (derandomize).
-@settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+# Each example is real runs on real instances: one random sequence besides the explicit one
+# (LACARTE_PROPERTY_EXAMPLES=20 for more), no shrinking (it would replay dozens of runs); a
+# failure prints the sequence of edits, which the test reproduces exactly (derandomize).
+@settings(max_examples=int(os.environ.get("LACARTE_PROPERTY_EXAMPLES", "1")), deadline=None, derandomize=True,
+          phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=st.lists(CYCLE, min_size=2, max_size=2))
 @example(sequence=[[(kind, 1) for kind in sorted(EDITS)], [(kind, 2) for kind in sorted(EDITS)]])

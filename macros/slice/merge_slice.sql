@@ -50,6 +50,7 @@
             ~ " from " ~ slice) -%}
     {%- endfor -%}
     {%- set acteur_count = run_query("select count(*) from lacarte_state.to_build").columns[0].values()[0] -%}
+    {%- do run_query("analyze lacarte_state.to_build") -%}
     {%- do run_query("begin") -%}
     {%- for statement in deletes_via + deletes + inserts -%}
         {%- do run_query(statement) -%}

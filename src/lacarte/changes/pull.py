@@ -220,6 +220,7 @@ class Puller:
                 sql.SQL("insert into {}.{} (identifiant_unique, run_id) select unnest(%s::text[]), %s "
                         "on conflict (identifiant_unique) do update set run_id = excluded.run_id").format(
                     sql.Identifier(SCHEMA), sql.Identifier(table)), [sorted(affected), run_id])
+        self.warehouse.execute(f"analyze {SCHEMA}.to_build, {SCHEMA}.to_publish")
         self.warehouse.execute(f"update {SCHEMA}.status set checked_at = clock_timestamp()")
         return Pull(run_id, "incremental", reason, changed, len(direct), len(affected))
 
