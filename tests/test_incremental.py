@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from lacarte.changes.pull import code_hash
+from lacarte.dbt import DbtFailure
 from lacarte.pipeline import JobResult, run_steps
 from lacarte.steps import JOBS
 from tests.conftest import make_world
@@ -231,6 +232,17 @@ def test_an_incremental_run_is_skipped_while_the_daily_job_holds_the_warehouse(c
     after = run_job(pair, "incremental")
     assert not any("holds the warehouse" in m for m in after.messages)
 
+
+def test_a_slice_built_before_the_last_pull_is_never_merged(cycles: Pair):
+    pair = cycles
+    edit(pair, [("update_actor", 81)])
+    steps = JOBS["incremental"]
+    names = [s.name for s in steps]
+    run_steps(pair.settings, steps[:names.index("build_slice")], quiet=True)  # confirm, pull
+    with pytest.raises(DbtFailure, match="no complete incremental build since the last pull"):
+        run_steps(pair.settings, [steps[names.index("merge")]], quiet=True, job="incremental")
+    result = run_job(pair, "incremental")  # the next run builds and merges them
+    assert result.mode == "incremental" and "merge" in result.seconds
 
 def test_digest_changes_with_content(cycles: Pair):
     """The fingerprints the tests compare do see a changed row."""

@@ -49,6 +49,12 @@
         {%- do inserts.append("insert into " ~ full ~ " (" ~ columns | join(', ') ~ ") select " ~ columns | join(', ')
             ~ " from " ~ slice) -%}
     {%- endfor -%}
+    {%- set built = run_query("select sliced_at is not null and sliced_at > pulled_at from lacarte_state.runs "
+        ~ "order by run_id desc limit 1").columns[0].values() -%}
+    {%- if not built or not built[0] -%}
+        {{ exceptions.raise_compiler_error("no complete incremental build since the last pull: run it again "
+            ~ "(lacarte run --incremental); nothing was merged") }}
+    {%- endif -%}
     {%- set acteur_count = run_query("select count(*) from lacarte_state.to_build").columns[0].values()[0] -%}
     {%- do run_query("analyze lacarte_state.to_build") -%}
     {%- do run_query("begin") -%}

@@ -32,3 +32,17 @@
         ~ adapter.quote(row[3]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])").columns[0].values()[0] -%}
     {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(keys) ~ ")") }}
 {% endmacro %}
+
+
+{#- on-run-end hook: an incremental build that built every model records it on the last run,
+    so that merge_slice never merges a slice left by an earlier or a failed build. -#}
+{% macro record_slice_build(results) %}
+    {%- if execute and slice_build() and flags.WHICH == 'run' -%}
+        {%- set failed = results | rejectattr('status', 'in', ['success', 'pass']) | list -%}
+        {%- if not failed -%}
+            update lacarte_state.runs set sliced_at = clock_timestamp()
+            where run_id = (select max(run_id) from lacarte_state.runs);
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{% endmacro %}

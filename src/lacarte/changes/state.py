@@ -71,6 +71,7 @@ create table if not exists {SCHEMA}.status (
 );
 alter table {SCHEMA}.status add column if not exists reconciled_at timestamptz;
 alter table {SCHEMA}.runs add column if not exists seconds_webapp_snapshot double precision;
+alter table {SCHEMA}.runs add column if not exists sliced_at timestamptz;
 insert into {SCHEMA}.status (singleton) values (true) on conflict do nothing;
 """
 
