@@ -20,12 +20,7 @@
         {{ exceptions.raise_compiler_error("publish_changes fills the webapp (--target webapp); the sample is filled by "
             ~ "publish_exposures --target " ~ target.name ~ ". Nothing was published") }}
     {%- endif -%}
-    {%- set drift = fdw_drift(link) -%}
-    {%- if drift -%}
-        {{ exceptions.raise_compiler_error(
-            "the link to the warehouse's exposures differs from what a refresh would make it: " ~ (drift | join('; '))
-            ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name ~ " (nothing was published)") }}
-    {%- endif -%}
+    {%- do refuse_drifted_link(link) -%}
     {%- do publication_ledger(link) -%}
     {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text from "
         ~ adapter.quote(link.local_schema) ~ ".exposure_publication_change_set") -%}

@@ -15,12 +15,7 @@
     {%- set min_ratio = number_argument('min_ratio', var('publish_min_ratio') if min_ratio is none else min_ratio, 0, 1) -%}
     {%- set dry_run = boolean_argument('dry_run', dry_run) -%}
     {%- set link = fdw_link() -%}
-    {%- set drift = fdw_drift(link) -%}
-    {%- if drift -%}
-        {{ exceptions.raise_compiler_error(
-            "the link to the warehouse's exposures differs from what a refresh would make it: " ~ (drift | join('; '))
-            ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name ~ " (nothing was published)") }}
-    {%- endif -%}
+    {%- do refuse_drifted_link(link) -%}
     {%- set restricted = link.publish_scope == 'sampled' -%}
     {%- set statements = [] -%}
     {%- set report = [] -%}

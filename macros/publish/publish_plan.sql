@@ -84,3 +84,15 @@ order by 1") -%}
         {{ alias ~ '.' if alias else '' }}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
+
+
+{#- Publication reads the exposures through the link: a link that differs from what a refresh
+    would make it stops it before anything changes. -#}
+{% macro refuse_drifted_link(link) %}
+    {%- set drift = fdw_drift(link) -%}
+    {%- if drift -%}
+        {{ exceptions.raise_compiler_error(
+            "the link to the warehouse's exposures differs from what a refresh would make it: " ~ (drift | join('; '))
+            ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name ~ " (nothing was published)") }}
+    {%- endif -%}
+{% endmacro %}
