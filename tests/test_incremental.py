@@ -131,34 +131,40 @@ def test_a_bulk_update_leaving_modifie_le_alone_is_seen(cycles: Pair):
                       [acteur]) == [(0,)]
 
 
-def test_a_reference_change_makes_the_run_full_and_says_why(cycles: Pair):
-    pair = cycles
-    edit(pair, [("new_reference_row", 5)])
-    result = run_job(pair, "incremental")
-    assert result.mode == "full" and "build" in result.seconds
-    assert any("reference table qfdmo_labelqualite changed" in m for m in result.messages)
+def pull_only(pair: Pair) -> JobResult:
+    """The incremental job up to its decision (the pull)."""
+    steps = JOBS["incremental"]
+    return run_steps(pair.settings, steps[:[s.name for s in steps].index("pull") + 1], quiet=True)
 
 
-def test_a_code_change_makes_the_run_full(cycles: Pair):
+def test_the_run_is_full_and_says_why_when_it_must_be(cycles: Pair):
     from lacarte.dbt import parse_manifest
 
     pair = cycles
+    run_job(pair, "incremental")
+    edit(pair, [("new_reference_row", 5)])
+    decided = pull_only(pair)
+    assert decided.mode == "full" and any("reference table qfdmo_labelqualite changed" in m for m in decided.messages)
+
     manifest = parse_manifest(pair.settings)
     variables = dict(pair.settings.project.dbt_vars)
     assert code_hash(manifest, variables) == code_hash(manifest, dict(variables))
     assert code_hash(manifest, {**variables, "incremental_max_share": 0.3}) != code_hash(manifest, variables)
-    pair.execute("warehouse", "update lacarte_state.status set code_hash = 'an older version'")
-    result = run_job(pair, "incremental")
-    assert result.mode == "full" and any("code changed" in m for m in result.messages)
+    pair.execute("warehouse", "update lacarte_state.status set code_hash = 'an older version', "
+                              "needs_full_build = false")
+    decided = pull_only(pair)
+    assert decided.mode == "full" and any("code changed" in m for m in decided.messages)
 
-
-def test_a_large_change_makes_the_run_full(cycles: Pair):
-    pair = cycles
-    run_job(pair, "incremental")
+    pair.execute("warehouse", "update lacarte_state.status set needs_full_build = false")
     pair.execute("webapp", "update qfdmo_acteur set nom = nom where identifiant_unique in "
                            "(select identifiant_unique from qfdmo_acteur order by 1 limit 1000)")
-    result = run_job(pair, "incremental")
-    assert result.mode == "full" and any("a full build is faster" in m for m in result.messages)
+    decided = pull_only(pair)
+    assert decided.mode == "full" and any("a full build is faster" in m for m in decided.messages)
+
+    # The full build these pulls asked for is owed: the next run does it.
+    settled = run_job(pair, "incremental")
+    assert settled.mode == "full" and "build" in settled.seconds
+    assert run_job(pair, "incremental").nothing_changed
 
 
 def test_a_publication_that_never_happened_is_published_by_the_next_run(cycles: Pair):
