@@ -74,11 +74,11 @@ def edit_share(settings: Settings, share: float, seed: int) -> dict[str, int]:
             "identifiant_externe, statut, public_accueilli, reprise, lieu_prestation, telephone, description, location, "
             "cree_le, modifie_le, url, email, nom_commercial, nom_officiel, siren, siret, naf_principal, commentaires, "
             "horaires_osm, horaires_description, consignes_dacces, adresse_complement) "
-            "select 'bench_' || %s || '_' || g, 'Nouvel acteur ' || g, a.acteur_type_id, a.adresse, a.code_postal, "
-            "a.ville, a.source_id, 'bench_' || %s || '_' || g, 'ACTIF', 'Particuliers', '', 'SUR_PLACE', '', '', "
+            "select 'bench_' || %s || '_' || a.n, 'Nouvel acteur ' || a.n, a.acteur_type_id, a.adresse, a.code_postal, "
+            "a.ville, a.source_id, 'bench_' || %s || '_' || a.n, 'ACTIF', 'Particuliers', '', 'SUR_PLACE', '', '', "
             "a.location, now(), now(), '', '', '', '', '', '', '', '', '', '', '', '' "
-            "from generate_series(1, %s) as g cross join lateral (select * from qfdmo_acteur where location is not null "
-            "order by md5(identifiant_unique || g::text) limit 1) as a", [seed, seed, new])
+            "from (select row_number() over () as n, t.* from (select * from qfdmo_acteur where location is not null "
+            "order by md5(identifiant_unique || %s::text) limit %s) as t) as a", [seed, seed, seed, new])
         conn.execute("insert into qfdmo_propositionservice (acteur_id, action_id) select identifiant_unique, "
                      "(select min(id) from qfdmo_action) from qfdmo_acteur where identifiant_unique like %s",
                      [f"bench\\_{seed}\\_%"])
