@@ -4,7 +4,7 @@ published as a change set.
 
 One run at a time (max_active_runs=1, and the warehouse's job lock: a run is skipped while
 the daily job holds it). When nothing changed and nothing is owed the command exits 99 and
-the task is marked skipped. The DAG imports nothing of the project: parsing stays instant.
+the task is marked skipped. The DAG imports only lacarte.steps (no dbt): parsing stays instant.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
+from lacarte.steps import NOTHING_CHANGED_EXIT_CODE
+
 LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
 PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 # Minutes between two runs (the map follows the webapp within about this plus one run).
 INTERVAL = timedelta(minutes=float(os.environ.get("LACARTE_INCREMENTAL_MINUTES", "1")))
-NOTHING_CHANGED = 99  # lacarte.cli.NOTHING_CHANGED
 
 with DAG(
     dag_id="warehouse_incremental",
@@ -37,6 +38,6 @@ with DAG(
         task_id="incremental",
         bash_command=shlex.join([LACARTE, *(["--project-dir", PROJECT_DIR] if PROJECT_DIR else []), "run",
                                  "--incremental"]),
-        skip_on_exit_code=NOTHING_CHANGED,
+        skip_on_exit_code=NOTHING_CHANGED_EXIT_CODE,
         doc_md="Pull, rebuild the changed actors aside, merge, prepare and apply the change set, confirm.",
     )

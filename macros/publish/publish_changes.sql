@@ -149,17 +149,16 @@
 
 
 {#- The webapp's record of the change sets it applied (schema lacarte_publication), readable
-    by the warehouse's reader role so that the warehouse confirms what the webapp holds. -#}
+    by the warehouse's reader role so that the warehouse confirms what the webapp holds;
+    applied_at - started_at is the length of the transaction that applied one. -#}
 {% macro publication_ledger(link) %}
     {%- set reader = var('fdw_links')['warehouse'].remote_user -%}
     {%- do run_query("begin") -%}
     {%- do run_query("create schema if not exists lacarte_publication") -%}
     {%- do run_query("create table if not exists lacarte_publication.applied (change_set_id bigint primary key, "
         ~ "base_change_set bigint, kind text not null check (kind in ('changes', 'reconcile')), "
-        ~ "applied_at timestamptz not null default clock_timestamp(), counts jsonb not null)") -%}
-    {#- started_at: when the transaction that applied it began (its length is the webapp's work). -#}
-    {%- do run_query("alter table lacarte_publication.applied add column if not exists started_at timestamptz "
-        ~ "not null default now()") -%}
+        ~ "started_at timestamptz not null default now(), applied_at timestamptz not null default clock_timestamp(), "
+        ~ "counts jsonb not null)") -%}
     {%- do run_query("grant usage on schema lacarte_publication to " ~ adapter.quote(reader)) -%}
     {%- do run_query("grant select on lacarte_publication.applied to " ~ adapter.quote(reader)) -%}
     {%- do run_query("commit") -%}

@@ -28,7 +28,7 @@
         {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])") }}
     {%- endif -%}
     {%- set keys = run_query("select coalesce(array_agg(" ~ adapter.quote(row[2]) ~ " order by " ~ adapter.quote(row[2]) ~ "), '{}')::text from "
-        ~ adapter.quote(fdw_link('warehouse').local_schema) ~ "." ~ adapter.quote(row[1]) ~ " where "
+        ~ adapter.quote(var('fdw_links')['warehouse'].local_schema) ~ "." ~ adapter.quote(row[1]) ~ " where "
         ~ adapter.quote(row[3]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])").columns[0].values()[0] -%}
     {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(keys) ~ ")") }}
 {% endmacro %}

@@ -15,25 +15,14 @@ class Outcome:
     mode: str | None = None
 
 
-def _pull(settings: Settings) -> Outcome:
-    from lacarte.changes.pull import pull
+def _pull(job: str, full_reason: str | None = None, reconcile: bool = False) -> Callable[[Settings], Outcome]:
+    def action(settings: Settings) -> Outcome:
+        from lacarte.changes.pull import pull
 
-    result = pull(settings, "incremental")
-    return Outcome(result.summary(), result.mode)
+        result = pull(settings, job, full_reason=full_reason, reconcile=reconcile)
+        return Outcome(result.summary(), result.mode)
 
-
-def _pull_full(settings: Settings) -> Outcome:
-    from lacarte.changes.pull import pull
-
-    result = pull(settings, "run", full_reason="the daily full run")
-    return Outcome(result.summary(), result.mode)
-
-
-def _pull_reconcile(settings: Settings) -> Outcome:
-    from lacarte.changes.pull import pull
-
-    result = pull(settings, "reconcile", full_reason="the weekly full reconciliation", reconcile=True)
-    return Outcome(result.summary(), result.mode)
+    return action
 
 
 def _mark_built(settings: Settings) -> Outcome:
@@ -49,7 +38,9 @@ def _confirm(settings: Settings) -> Outcome:
 
 
 ACTIONS: dict[str, Callable[[Settings], Outcome]] = {
-    "pull": _pull, "pull_full": _pull_full, "pull_reconcile": _pull_reconcile,
+    "pull": _pull("incremental"),
+    "pull_full": _pull("run", full_reason="the daily full run"),
+    "pull_reconcile": _pull("reconcile", full_reason="the weekly full reconciliation", reconcile=True),
     "mark_built": _mark_built, "confirm": _confirm,
 }
 

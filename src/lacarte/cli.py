@@ -18,9 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lacarte.errors import UserError
-from lacarte.steps import JOBS
-
-NOTHING_CHANGED = 99
+from lacarte.steps import JOBS, NOTHING_CHANGED_EXIT_CODE
 
 console = Console()
 err_console = Console(stderr=True)
@@ -128,7 +126,7 @@ def _run_job(args: argparse.Namespace, job: str) -> int:
     console.print(f"[green]{job}: {', '.join(f'{k} {v:.1f} s' for k, v in result.seconds.items())} "
                   f"(total {time.monotonic() - started:.1f} s)[/green]")
     if result.nothing_changed:
-        return NOTHING_CHANGED
+        return NOTHING_CHANGED_EXIT_CODE
     return 0
 
 

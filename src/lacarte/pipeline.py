@@ -12,9 +12,8 @@ from lacarte.dbt import run_dbt
 from lacarte.errors import UserError
 from lacarte.guards import SETTING, database_environment
 from lacarte.settings import Settings
-from lacarte.steps import BOTH, JOBS, Step
+from lacarte.steps import BOTH, JOBS, NOTHING, Step
 
-NOTHING = "none"
 # The jobs that build and publish: one at a time (the deploy only refreshes the links).
 LOCKED_JOBS = ("run", "incremental", "reconcile")
 LOCK_WAIT = timedelta(minutes=15)
@@ -68,7 +67,7 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
     nothing the job stops. The jobs that build take the warehouse's job lock (lacarte.changes.
     lock): an incremental run is skipped while another job holds it."""
     from lacarte.actions import run_action
-    from lacarte.changes.lock import acquire, release
+    from lacarte.changes.lock import LEASE, acquire, release
 
     job = job or _job_of(steps)
     preflight(settings, steps)
@@ -78,7 +77,9 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
         taken, holder = acquire(settings, job, wait=timedelta(0) if job == "incremental" else LOCK_WAIT)
         if not taken:
             if job != "incremental":
-                raise UserError(f"{holder}; job {job} waited {LOCK_WAIT} for it. Nothing was done")
+                raise UserError(f"{holder}; job {job} waited {LOCK_WAIT} for it and did nothing. Run it again when "
+                                f"that job has finished (`lacarte status` shows the last runs); a job that died "
+                                f"gives the warehouse back after {LEASE}")
             result.mode = NOTHING
             result.messages.append(f"skipped: {holder}")
             on_message(result.messages[-1])

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 FULL = "full"
 INCREMENTAL = "incremental"
+NOTHING = "none"  # nothing changed, nothing owed: the job stops after its pull
 BOTH = (FULL, INCREMENTAL)
+# The exit code of a job that stopped on NOTHING (Airflow's BashOperator marks it skipped).
+NOTHING_CHANGED_EXIT_CODE = 99
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,6 @@ LEASE = timedelta(hours=6)
 def _try(conn: psycopg.Connection, job: str) -> tuple[bool, str]:
     with conn.transaction():
         ensure_state(conn)
-        conn.execute(f"create table if not exists {SCHEMA}.job_lock (singleton boolean primary key default true "
-                     "check (singleton), job text not null, acquired_at timestamptz not null)")
         held = conn.execute(f"select job, acquired_at, clock_timestamp() - acquired_at > %s from {SCHEMA}.job_lock "
                             "for update", [LEASE]).fetchone()
         if held and held[0] != job and not held[2]:

@@ -29,11 +29,12 @@ from typing import Any
 from psycopg import sql
 
 from lacarte.changes.state import SCHEMA, ensure_state, read_status
-from lacarte.changes.tracking import Sources, Tracked, read_sources, record_tracked
+from lacarte.changes.tracking import Tracked, read_sources, record_tracked
 from lacarte.db import connect
 from lacarte.dbt import parse_manifest
 from lacarte.errors import UserError
 from lacarte.settings import Settings
+from lacarte.steps import FULL, INCREMENTAL, NOTHING
 
 # Transaction ids are compared modulo 2^32: a horizon older than this makes the run full.
 XID_SAFE_AGE = 2**31 - 10_000_000
@@ -53,10 +54,10 @@ class Pull:
     webapp_seconds: float = 0.0  # how long the pull's read-only snapshot stayed open on the webapp
 
     def summary(self) -> str:
-        if self.mode == "none":
+        if self.mode == NOTHING:
             return f"nothing changed ({self.reason})"
         tables = f"; tables changed: {', '.join(self.changed_tables)}" if self.changed_tables else ""
-        if self.mode == "full":
+        if self.mode == FULL:
             return f"full run: {self.reason}{tables}"
         return (f"incremental run {self.run_id}: {self.changed_acteurs} actors changed, {self.affected_acteurs} "
                 f"to rebuild with their parents and children ({self.reason}){tables}")
@@ -178,7 +179,7 @@ class Puller:
         ).fetchone()[0]
 
     def record_full(self, reason, changed, counters, horizon, new_hash) -> Pull:
-        run_id = self.new_run("full", reason, 0, 0)
+        run_id = self.new_run(FULL, reason, 0, 0)
         self.warehouse.execute(f"delete from {SCHEMA}.watermarks")
         self.write_watermarks(self.sources.all_tables, counters, horizon)
         self.warehouse.execute(f"delete from {SCHEMA}.to_build")
@@ -188,7 +189,7 @@ class Puller:
             f"checked_at = clock_timestamp()"
             + (", needs_reconcile = true, reconcile_reason = coalesce(reconcile_reason, %s)" if self.reconcile else ""),
             [new_hash, "the periodic full reconciliation"] if self.reconcile else [new_hash])
-        return Pull(run_id, "full", reason, changed)
+        return Pull(run_id, FULL, reason, changed)
 
     def record_incremental(self, status, changed, counters, horizon, marks) -> Pull:
         pending_build = self.warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
@@ -196,7 +197,7 @@ class Puller:
         owed = pending_publish or status.publish_all or status.needs_reconcile
         if not changed and not pending_build and not owed:
             self.warehouse.execute(f"update {SCHEMA}.status set checked_at = clock_timestamp()")
-            return Pull(None, "none", "no webapp table's counters moved, nothing owed")
+            return Pull(None, NOTHING, "no webapp table's counters moved, nothing owed")
         direct: set[str] = set()
         for table in changed:
             tracked = self.sources.tracked[table]
@@ -213,7 +214,7 @@ class Puller:
         reason = "pending actors of an earlier run" if not changed else "changes detected"
         if not changed and not pending_build:
             reason = "nothing changed; publishing what is owed"
-        run_id = self.new_run("incremental", reason, len(direct), len(affected))
+        run_id = self.new_run(INCREMENTAL, reason, len(direct), len(affected))
         self.write_watermarks(changed, counters, horizon)
         for table in ("to_build", "to_publish"):
             self.warehouse.execute(
@@ -222,7 +223,7 @@ class Puller:
                     sql.Identifier(SCHEMA), sql.Identifier(table)), [sorted(affected), run_id])
         self.warehouse.execute(f"analyze {SCHEMA}.to_build, {SCHEMA}.to_publish")
         self.warehouse.execute(f"update {SCHEMA}.status set checked_at = clock_timestamp()")
-        return Pull(run_id, "incremental", reason, changed, len(direct), len(affected))
+        return Pull(run_id, INCREMENTAL, reason, changed, len(direct), len(affected))
 
     def acteur_count(self) -> int:
         """Actors the warehouse knows: the union of the tables whose rows are actors."""
@@ -347,6 +348,3 @@ class Puller:
 def pull(settings: Settings, job: str, full_reason: str | None = None, reconcile: bool = False) -> Pull:
     return Puller(settings, job, full_reason, reconcile).run()
 
-
-def staging_sources(sources: Sources) -> dict[str, str]:
-    return {t.table: t.staging_model for t in sources.tracked.values()}

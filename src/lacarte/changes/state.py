@@ -6,6 +6,7 @@
   last scan;
 - tracked: how each webapp table names its rows and their actor (read from the live catalog);
 - to_build / to_publish: the actors a build, then a publication, still owes;
+- job_lock: the job that holds the warehouse (lacarte.changes.lock);
 - status: one row: the code the warehouse was built with, whether a full build or a full
   reconciliation is owed, the last change set the webapp confirmed;
 - published__<table>: what each webapp table holds, as of the confirmed change set.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
@@ -30,6 +32,8 @@ create table if not exists {SCHEMA}.runs (
     affected_acteurs bigint not null default 0,
     pulled_at timestamptz not null default clock_timestamp(),
     seconds_pull double precision,
+    seconds_webapp_snapshot double precision,
+    sliced_at timestamptz,
     built_at timestamptz,
     published_at timestamptz,
     change_set_rows bigint
@@ -67,11 +71,14 @@ create table if not exists {SCHEMA}.status (
     needs_reconcile boolean not null default true,
     reconcile_reason text default 'no publication recorded yet',
     confirmed_change_set bigint,
-    checked_at timestamptz
+    checked_at timestamptz,
+    reconciled_at timestamptz
 );
-alter table {SCHEMA}.status add column if not exists reconciled_at timestamptz;
-alter table {SCHEMA}.runs add column if not exists seconds_webapp_snapshot double precision;
-alter table {SCHEMA}.runs add column if not exists sliced_at timestamptz;
+create table if not exists {SCHEMA}.job_lock (
+    singleton boolean primary key default true check (singleton),
+    job text not null,
+    acquired_at timestamptz not null
+);
 insert into {SCHEMA}.status (singleton) values (true) on conflict do nothing;
 """
 
@@ -84,8 +91,8 @@ class Status:
     needs_reconcile: bool
     reconcile_reason: str | None
     confirmed_change_set: int | None
-    checked_at: object = None
-    reconciled_at: object = None
+    checked_at: datetime | None = None
+    reconciled_at: datetime | None = None
 
 
 def ensure_state(conn: psycopg.Connection) -> None:

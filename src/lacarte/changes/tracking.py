@@ -99,7 +99,8 @@ def read_sources(manifest: Any, dbt_vars: dict[str, Any], webapp: psycopg.Connec
             reference.append(table)
             continue
         if table not in keys:
-            raise UserError(f"webapp table {table} has no single-column primary key: its changes cannot be tracked")
+            raise UserError(f"webapp table {table} has no single-column primary key, so incremental runs cannot track "
+                            "its rows: give it one, or classify it as reference data (rule whole) in var webapp_tables")
         if kind == "acteurs":
             tracked[table] = Tracked(table, keys[table], rule.column, staging[table])
             continue
@@ -107,7 +108,7 @@ def read_sources(manifest: Any, dbt_vars: dict[str, Any], webapp: psycopg.Connec
                    if (rules.rule_of(parent) or None) and rules.rule_of(parent).kind == "acteurs"]
         if len(parents) != 1:
             raise UserError(f"webapp table {table} (rule follow) needs exactly one foreign key to a table of rule "
-                            f"acteurs; found {len(parents)}")
+                            f"acteurs, found {len(parents)}: fix its rule in var webapp_tables (dbt_project.yml)")
         column, parent, parent_column = parents[0]
         tracked[table] = Tracked(table, keys[table], column, staging[table], via_table=parent, via_key=parent_column,
                                  via_acteur_column=rules.rule_of(parent).column)
