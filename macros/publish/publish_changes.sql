@@ -113,26 +113,7 @@
 {#- One table's part of a change set, copied into a temporary table with the webapp table's
     own column types, and the columns checked as publish_exposures checks them. -#}
 {% macro publish_change_plan(link, item, changes) %}
-    {%- set target_columns = publish_columns('public', item.table) -%}
-    {%- set exposure_columns = publish_columns(link.local_schema, item.model) -%}
-    {%- if not target_columns or not exposure_columns -%}
-        {{ exceptions.raise_compiler_error("public." ~ item.table ~ " or " ~ link.local_schema ~ "." ~ item.model
-            ~ " is missing: run lacarte deploy; nothing was published") }}
-    {%- endif -%}
-    {%- set unknown = exposure_columns.keys() | reject('in', target_columns.keys()) | list -%}
-    {%- set unfilled = [] -%}
-    {%- for name, column in target_columns.items()
-          if column.not_null and not column.has_default and name not in exposure_columns -%}
-        {%- do unfilled.append(name) -%}
-    {%- endfor -%}
-    {%- if unknown or unfilled -%}
-        {%- do run_query("rollback") -%}
-        {{ exceptions.raise_compiler_error("public." ~ item.table ~ " and " ~ item.model ~ " differ: "
-            ~ ("columns the table lacks: " ~ unknown | join(', ') if unknown else "")
-            ~ (" NOT NULL columns without default the model does not provide: " ~ unfilled | join(', ') if unfilled else "")
-            ~ "; update the model; nothing was published") }}
-    {%- endif -%}
-    {%- set columns = target_columns.keys() | select('in', exposure_columns.keys()) | list -%}
+    {%- set columns = publish_checked_columns(link, item).columns -%}
     {%- set temp = adapter.quote('publish_changes_' ~ item.table) -%}
     {%- do run_query("create temp table " ~ temp ~ " on commit drop as select c.op, r.* from " ~ changes ~ " as c "
         ~ "cross join lateral jsonb_populate_record(null::public." ~ adapter.quote(item.table)

@@ -108,31 +108,8 @@ select count(*) from inserted
 
 {#- Copy one exposure into a temporary table and check it; returns what the apply needs. -#}
 {% macro publish_prepare(link, item, restricted, done, min_ratio) %}
-    {%- set target_columns = publish_columns('public', item.table) -%}
-    {%- set exposure_columns = publish_columns(link.local_schema, item.model) -%}
-    {%- if not target_columns -%}
-        {{ exceptions.raise_compiler_error("table public." ~ item.table ~ " (filled by " ~ item.model
-            ~ ") does not exist in the webapp; nothing was published") }}
-    {%- endif -%}
-    {%- if not exposure_columns -%}
-        {{ exceptions.raise_compiler_error(link.local_schema ~ "." ~ item.model ~ " is missing: run dbt build on the "
-            ~ "warehouse, then dbt run-operation refresh_fdw --target " ~ target.name ~ "; nothing was published") }}
-    {%- endif -%}
-    {%- set unknown = exposure_columns.keys() | reject('in', target_columns.keys()) | list -%}
-    {%- if unknown -%}
-        {{ exceptions.raise_compiler_error(item.model ~ " has column(s) " ~ (unknown | join(', ')) ~ " that public."
-            ~ item.table ~ " lacks (a migration renamed or dropped them?): update the model; nothing was published") }}
-    {%- endif -%}
-    {%- set unfilled = [] -%}
-    {%- for name, column in target_columns.items()
-          if column.not_null and not column.has_default and name not in exposure_columns -%}
-        {%- do unfilled.append(name) -%}
-    {%- endfor -%}
-    {%- if unfilled -%}
-        {{ exceptions.raise_compiler_error("public." ~ item.table ~ " has NOT NULL column(s) without default "
-            ~ (unfilled | join(', ')) ~ " that " ~ item.model ~ " does not provide: add them to the model; nothing was published") }}
-    {%- endif -%}
-    {%- set columns = target_columns.keys() | select('in', exposure_columns.keys()) | list -%}
+    {%- set checked = publish_checked_columns(link, item) -%}
+    {%- set target_columns, columns = checked.target, checked.columns -%}
     {%- set next = adapter.quote('publish_next_' ~ item.table) -%}
     {%- set statements = [] -%}
     {%- set sql -%}

@@ -96,3 +96,36 @@ order by 1") -%}
             ~ ". Run: dbt run-operation refresh_fdw --target " ~ target.name ~ " (nothing was published)") }}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- The columns a publication writes into public.<table>: those of the exposure, in the
+    table's order; an error, changing nothing, when the table or the exposure is missing, when
+    the exposure has a column the table lacks, or when the table has a NOT NULL column without
+    default that the exposure does not fill. -#}
+{% macro publish_checked_columns(link, item) %}
+    {%- set target_columns = publish_columns('public', item.table) -%}
+    {%- set exposure_columns = publish_columns(link.local_schema, item.model) -%}
+    {%- if not target_columns -%}
+        {{ exceptions.raise_compiler_error("table public." ~ item.table ~ " (filled by " ~ item.model
+            ~ ") does not exist in the webapp; nothing was published") }}
+    {%- endif -%}
+    {%- if not exposure_columns -%}
+        {{ exceptions.raise_compiler_error(link.local_schema ~ "." ~ item.model ~ " is missing: run dbt build on the "
+            ~ "warehouse, then dbt run-operation refresh_fdw --target " ~ target.name ~ "; nothing was published") }}
+    {%- endif -%}
+    {%- set unknown = exposure_columns.keys() | reject('in', target_columns.keys()) | list -%}
+    {%- if unknown -%}
+        {{ exceptions.raise_compiler_error(item.model ~ " has column(s) " ~ (unknown | join(', ')) ~ " that public."
+            ~ item.table ~ " lacks (a migration renamed or dropped them?): update the model; nothing was published") }}
+    {%- endif -%}
+    {%- set unfilled = [] -%}
+    {%- for name, column in target_columns.items()
+          if column.not_null and not column.has_default and name not in exposure_columns -%}
+        {%- do unfilled.append(name) -%}
+    {%- endfor -%}
+    {%- if unfilled -%}
+        {{ exceptions.raise_compiler_error("public." ~ item.table ~ " has NOT NULL column(s) without default "
+            ~ (unfilled | join(', ')) ~ " that " ~ item.model ~ " does not provide: add them to the model; nothing was published") }}
+    {%- endif -%}
+    {{ return({'target': target_columns, 'columns': target_columns.keys() | select('in', exposure_columns.keys()) | list}) }}
+{% endmacro %}
