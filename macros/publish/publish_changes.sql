@@ -36,38 +36,43 @@
         {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
         {{ return(none) }}
     {%- endif -%}
-    {%- set drifted = [] -%}
-    {%- if not header.rows[0][2] and change_set.base == last -%}
-        {%- set expected = fromjson(header.rows[0][4]) -%}
-        {%- for table, rows in expected.items() -%}
-            {%- set holds = run_query("select count(*) from public." ~ adapter.quote(table)).columns[0].values()[0] -%}
-            {%- if holds != rows -%}
-                {%- do drifted.append(table ~ " holds " ~ holds ~ " rows, " ~ rows ~ " were published") -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if header.rows[0][2] or change_set.base != last or drifted -%}
-        {%- set why = header.rows[0][3] if header.rows[0][2] else ("the webapp's last change set is " ~ last
-            ~ ", the warehouse prepared one on top of " ~ change_set.base) if change_set.base != last
-            else "changed behind the publication's back: " ~ drifted | join('; ') -%}
-        {{ print("publish_changes: full reconciliation (" ~ why ~ ")") }}
-        {%- do publish_exposures(min_ratio=min_ratio, dry_run=dry_run, record=change_set) -%}
-        {{ return(none) }}
-    {%- endif -%}
     {%- set published = published_exposures() -%}
     {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
     {%- set plans = {} -%}
     {%- set refusals = [] -%}
-    {%- do run_query("begin") -%}
-    {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
-    {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
-    {%- for item in published -%}
-        {%- set plan = publish_change_plan(link, item, changes) -%}
-        {%- if plan.deleted > 0 and plan.current - plan.deleted < min_ratio * plan.current -%}
-            {%- do refusals.append(item.table ~ " would lose " ~ plan.deleted ~ " of its " ~ plan.current ~ " rows") -%}
+    {%- set drifted = [] -%}
+    {%- set why = none -%}
+    {%- if header.rows[0][2] -%}
+        {%- set why = header.rows[0][3] -%}
+    {%- elif change_set.base != last -%}
+        {%- set why = "the webapp's last change set is " ~ last ~ ", the warehouse prepared one on top of " ~ change_set.base -%}
+    {%- else -%}
+        {#- Each table counted once, in the transaction: as many rows as were published, else
+            something changed it behind the publication's back. -#}
+        {%- set expected = fromjson(header.rows[0][4]) -%}
+        {%- do run_query("begin") -%}
+        {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
+        {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
+        {%- for item in published -%}
+            {%- set plan = publish_change_plan(link, item, changes) -%}
+            {%- if plan.current != expected.get(item.table) -%}
+                {%- do drifted.append(item.table ~ " holds " ~ plan.current ~ " rows, " ~ expected.get(item.table)
+                    ~ " were published") -%}
+            {%- elif plan.deleted > 0 and plan.current - plan.deleted < min_ratio * plan.current -%}
+                {%- do refusals.append(item.table ~ " would lose " ~ plan.deleted ~ " of its " ~ plan.current ~ " rows") -%}
+            {%- endif -%}
+            {%- do plans.update({item.table: plan}) -%}
+        {%- endfor -%}
+        {%- if drifted -%}
+            {%- do run_query("rollback") -%}
+            {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
         {%- endif -%}
-        {%- do plans.update({item.table: plan}) -%}
-    {%- endfor -%}
+    {%- endif -%}
+    {%- if why is not none -%}
+        {{ print("publish_changes: full reconciliation (" ~ why ~ ")") }}
+        {%- do publish_exposures(min_ratio=min_ratio, dry_run=dry_run, record=change_set) -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- if refusals -%}
         {%- do run_query("rollback") -%}
         {{ exceptions.raise_compiler_error("refused: " ~ (refusals | join('; ')) ~ " (minimum share " ~ min_ratio

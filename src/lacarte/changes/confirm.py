@@ -11,13 +11,16 @@ publication) is never skipped: the next publication is a full reconciliation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from lacarte.changes.pull import model_acteur_rules
 from lacarte.changes.state import SCHEMA, ensure_state, read_status
 from lacarte.db import connect
-from lacarte.manifest import Published, published_tables
+from lacarte.dbt import parse_manifest
+from lacarte.manifest import Published, published_from_manifest, published_tables
 from lacarte.settings import Settings
 
 LEDGER = "lacarte_publication.applied"
@@ -76,13 +79,13 @@ def confirm(settings: Settings) -> str:
         if change_set is None or applied.change_set_id != change_set.change_set_id:
             return _needs_reconcile(conn, f"the webapp applied change set {applied.change_set_id}, which the warehouse "
                                           "did not prepare (restored webapp?)")
-        published = published_tables(settings)
         if applied.kind == "reconcile":
-            _copy_exposures(conn, published)
+            manifest = parse_manifest(settings)
+            _copy_exposures(conn, published_from_manifest(manifest), model_acteur_rules(manifest))
             conn.execute(f"update {SCHEMA}.status set needs_reconcile = false, reconcile_reason = null, "
                          "reconciled_at = clock_timestamp()")
         else:
-            _fold(conn, published)
+            _fold(conn, published_tables(settings))
         conn.execute(f"update {SCHEMA}.status set confirmed_change_set = %s"
                      + (", publish_all = false" if change_set.scope == "all" else ""), [applied.change_set_id])
         conn.execute(f"delete from {SCHEMA}.to_publish where run_id <= %s", [change_set.covered_run or 0])
@@ -98,8 +101,9 @@ def _needs_reconcile(conn: psycopg.Connection, reason: str) -> str:
     return f"{reason}: the next publication reconciles every table"
 
 
-def _copy_exposures(conn: psycopg.Connection, published: list[Published]) -> None:
-    """After a full reconciliation the webapp holds the exposures: copy them."""
+def _copy_exposures(conn: psycopg.Connection, published: list[Published], acteur_rules: dict[str, Any]) -> None:
+    """After a full reconciliation the webapp holds the exposures: copy them, keyed, with the
+    column naming the actor indexed (the change set reads a few actors' rows by it)."""
     for item in published:
         target = state_table(item.table)
         conn.execute(sql.SQL("drop table if exists {}").format(target))
@@ -107,6 +111,10 @@ def _copy_exposures(conn: psycopg.Connection, published: list[Published]) -> Non
             target, sql.Identifier(item.schema, item.model)))
         conn.execute(sql.SQL("alter table {} add primary key ({})").format(
             target, sql.SQL(", ").join(map(sql.Identifier, item.key))))
+        rule = acteur_rules.get(item.model)
+        if rule:
+            conn.execute(sql.SQL("create index on {} ({})").format(
+                target, sql.Identifier(rule["column"] if isinstance(rule, dict) else rule)))
 
 
 def _fold(conn: psycopg.Connection, published: list[Published]) -> None:
@@ -114,15 +122,16 @@ def _fold(conn: psycopg.Connection, published: list[Published]) -> None:
     for item in published:
         target = state_table(item.table)
         conn.execute(sql.SQL(
-            "with changed as (select (jsonb_populate_record(null::{target}, key_data)).* from exposure.{changes} "
-            "where published_table = %s) "
+            "with changed as (select r.* from exposure.{changes} as c "
+            "cross join lateral jsonb_populate_record(null::{target}, c.key_data) as r where c.published_table = %s) "
             "delete from {target} as s using changed where {match}").format(
             target=target, changes=sql.Identifier(CHANGES),
             match=sql.SQL(" and ").join(sql.SQL("s.{k} = changed.{k}").format(k=sql.Identifier(k)) for k in item.key)),
             [item.table])
         conn.execute(sql.SQL(
-            "insert into {target} select (jsonb_populate_record(null::{target}, row_data)).* from exposure.{changes} "
-            "where published_table = %s and op = 'upsert'").format(target=target, changes=sql.Identifier(CHANGES)),
+            "insert into {target} select r.* from exposure.{changes} as c "
+            "cross join lateral jsonb_populate_record(null::{target}, c.row_data) as r "
+            "where c.published_table = %s and c.op = 'upsert'").format(target=target, changes=sql.Identifier(CHANGES)),
             [item.table])
 
 

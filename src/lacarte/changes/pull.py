@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from lacarte.changes.state import SCHEMA, ensure_state, read_status
@@ -38,6 +42,28 @@ from lacarte.steps import FULL, INCREMENTAL, NOTHING
 
 # Transaction ids are compared modulo 2^32: a horizon older than this makes the run full.
 XID_SAFE_AGE = 2**31 - 10_000_000
+INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+# Connections reading the warehouse's staging copy while the webapp is read.
+STAGING_READERS = 2
+
+
+@contextmanager
+def closing_all(connections: list[psycopg.Connection]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """The SQL that counts a table's rows by buckets of its acteur column (see Puller.deletions)."""
+
+    bucket: sql.SQL  # of the acteur column
+    checksum: sql.SQL  # of the keys
+    staging_column: str
+    key_type: str  # of the key in staging
 
 
 @dataclass
@@ -99,7 +125,10 @@ class Puller:
         manifest = parse_manifest(self.settings)
         self.acteur_rules = model_acteur_rules(manifest)
         new_hash = code_hash(manifest, self.vars)
-        with connect(self.warehouse_database()) as warehouse, connect(self.webapp_database) as webapp:
+        self.readers, self.reader_connections = threading.local(), []
+        with (connect(self.warehouse_database()) as warehouse, connect(self.webapp_database) as webapp,
+              closing_all(self.reader_connections),
+              ThreadPoolExecutor(max_workers=STAGING_READERS, thread_name_prefix="staging") as self.warehouse_queue):
             webapp.execute("begin isolation level repeatable read read only")
             opened = time.monotonic()
             warehouse.execute("begin")
@@ -108,6 +137,7 @@ class Puller:
             sources = read_sources(manifest, self.vars, webapp)
             record_tracked(warehouse, sources)
             self.webapp, self.warehouse, self.sources = webapp, warehouse, sources
+            self.same_text_hash = self.text_hashes_agree()
             counters, horizon, next_xid, track_counts = self.remote_activity(sources.all_tables)
             marks = self.watermarks()
             changed = sorted(t for t in sources.all_tables if marks.get(t, {}).get("counters") != counters.get(t))
@@ -139,6 +169,11 @@ class Puller:
             "select pg_snapshot_xmin(pg_current_snapshot())::text, pg_snapshot_xmax(pg_current_snapshot())::text, "
             "current_setting('track_counts')").fetchone()
         return counters, horizon, int(next_xid), track_counts
+
+    def text_hashes_agree(self) -> bool:
+        """hashtext is fast but internal: both instances must compute it alike (else md5)."""
+        probe = "select hashtext('lacarte'), hashtext('Île-d''Arz, 56840 ∑'), hashtext('')"
+        return self.webapp.execute(probe).fetchone() == self.warehouse.execute(probe).fetchone()
 
     def watermarks(self) -> dict[str, dict[str, Any]]:
         rows = self.warehouse.execute(
@@ -199,11 +234,18 @@ class Puller:
             self.warehouse.execute(f"update {SCHEMA}.status set checked_at = clock_timestamp()")
             return Pull(None, NOTHING, "no webapp table's counters moved, nothing owed")
         direct: set[str] = set()
+        old_owners: list[Future] = []
+        recent_keys: dict[str, list[str]] = {}
         for table in changed:
             tracked = self.sources.tracked[table]
-            direct |= self.changed_acteurs(tracked, marks[table]["horizon"])
-            if counters.get(table, (0, 0, 0))[2] != marks[table]["counters"][2]:
-                direct |= self.deleted_acteurs(tracked)
+            rows = self.recent_rows(tracked, marks[table]["horizon"])
+            recent_keys[table] = [key for key, _value in rows]
+            old_owners.append(self.on_warehouse(self.staging_owners, tracked, recent_keys[table]))
+            direct |= self.remote_owners(tracked, [value for _key, value in rows])
+        deleting = [t for t in changed if counters.get(t, (0, 0, 0))[2] != marks[t]["counters"][2]]
+        direct |= self.deletions(deleting, marks, recent_keys)
+        for owners in old_owners:
+            direct |= owners.result()
         affected = self.close_under_parents(direct)
         total = self.acteur_count()
         share = float(self.vars.get("incremental_max_share", 0.2))
@@ -226,22 +268,14 @@ class Puller:
         return Pull(run_id, INCREMENTAL, reason, changed, len(direct), len(affected))
 
     def acteur_count(self) -> int:
-        """Actors the warehouse knows: the union of the tables whose rows are actors."""
-        selects = [sql.SQL("select s.{}::text from staging.{} as s").format(
-            sql.Identifier(t.key_column), sql.Identifier(t.staging_model))
-            for t in self.sources.tracked.values() if t.key_column == t.acteur_column and not t.via_table]
-        return self.warehouse.execute(sql.SQL("select count(*) from ({}) as a").format(
-            sql.SQL(" union ").join(selects))).fetchone()[0]
-
-    def key_type(self, model: str, column: str) -> sql.Composable:
-        found = self.warehouse.execute(
-            "select format_type(atttypid, atttypmod) from pg_attribute "
-            "where attrelid = to_regclass(format('staging.%%I', %s::text)) and attname = %s and not attisdropped",
-            [model, column]).fetchone()
-        if not found:
-            raise UserError(f"staging.{model} has no column {column} (the primary key of its webapp table): "
-                            "staging models keep the source's key")
-        return sql.SQL(found[0])
+        """At least how many actors the warehouse knows: the largest of the staging tables whose
+        rows are actors, as counted by the statistics each build leaves (a threshold needs no
+        exact count, and counting a million keys took seconds of the pull)."""
+        models = [t.staging_model for t in self.sources.tracked.values()
+                  if t.key_column == t.acteur_column and not t.via_table]
+        return int(self.warehouse.execute(
+            "select coalesce(max(greatest(reltuples, 0)), 0) from pg_class where oid = any(array("
+            "select to_regclass(format('staging.%%I', m)) from unnest(%s::text[]) as m))", [models]).fetchone()[0])
 
     def new_run(self, mode: str, reason: str, changed: int, affected: int) -> int:
         return self.warehouse.execute(
@@ -258,71 +292,132 @@ class Puller:
                 [(t, horizon, *counters.get(t, (0, 0, 0))) for t in tables])
 
     # -- which actors ---------------------------------------------------------------------------
-    def remote_rows(self, tracked: Tracked, condition: sql.Composable, params: list[Any]) -> list[tuple[str, str]]:
-        """(key, actor) of the webapp rows of `tracked` matching `condition` (on alias t)."""
-        if tracked.via_table:
-            owner = sql.SQL("p.{}::text").format(sql.Identifier(tracked.via_acteur_column))
-            join = sql.SQL("left join public.{} as p on p.{} = t.{}").format(
-                sql.Identifier(tracked.via_table), sql.Identifier(tracked.via_key), sql.Identifier(tracked.acteur_column))
-        else:
-            owner = sql.SQL("t.{}::text").format(sql.Identifier(tracked.acteur_column))
-            join = sql.SQL("")
-        query = sql.SQL("select t.{}::text, {} from public.{} as t {} where {}").format(
-            sql.Identifier(tracked.key_column), owner, sql.Identifier(tracked.table), join, condition)
-        return self.webapp.execute(query, params).fetchall()
+    def on_warehouse(self, function, *args) -> Future:
+        """Run a query on the warehouse's staging copy beside the webapp's (the two instances
+        work at the same time), on one of the readers' own connections (see `reader`)."""
+        return self.warehouse_queue.submit(function, *args)
 
-    def staging_rows(self, tracked: Tracked, condition: sql.Composable, params: list[Any]) -> list[tuple[str, str]]:
-        """(key, actor) of the warehouse's staging copy of `tracked` matching `condition` (alias s)."""
+    def reader(self) -> psycopg.Connection:
+        """The calling worker's connection to the warehouse. The staging copy does not change
+        during a pull (the job lock), so the readers need not share the pull's transaction."""
+        conn = getattr(self.readers, "conn", None)
+        if conn is None:
+            conn = self.readers.conn = psycopg.connect(**self.warehouse_database().conninfo(), autocommit=True)
+            self.reader_connections.append(conn)
+        return conn
+
+    def column_type(self, conn, schema: str, table: str, column: str) -> str:
+        found = conn.execute(
+            "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = "
+            "to_regclass(format('%%I.%%I', %s::text, %s::text)) and attname = %s and not attisdropped",
+            [schema, table, column]).fetchone()
+        if not found:
+            raise UserError(f"{schema}.{table} has no column {column}: staging models keep their source's primary key "
+                            "and the column naming the actor (meta.acteur)")
+        return found[0]
+
+    def staging_column(self, tracked: Tracked) -> str:
+        """The staging model's column holding what the webapp's `acteur_column` holds (the
+        actor, or for a table that follows another, the foreign key)."""
+        rule = self.acteur_rules.get(tracked.staging_model)
+        return rule["column"] if isinstance(rule, dict) else rule
+
+    def recent_rows(self, tracked: Tracked, horizon: str) -> list[tuple[str, str | None]]:
+        """(key, acteur column) of the webapp rows written since `horizon`, inserts and updates
+        alike, whatever wrote them."""
+        query = sql.SQL("select t.{}::text, t.{}::text from public.{} as t where age(t.xmin) <= age(xid(%s::xid8))")
+        return self.webapp.execute(query.format(sql.Identifier(tracked.key_column), sql.Identifier(tracked.acteur_column),
+                                                sql.Identifier(tracked.table)), [horizon]).fetchall()
+
+    def remote_owners(self, tracked: Tracked, values: Iterable[str | None]) -> set[str]:
+        """The actors the webapp's rows name (a table that follows another: through its parent row)."""
+        present = sorted({v for v in values if v is not None})
+        if not tracked.via_table or not present:
+            return set(present)
+        key_type = self.column_type(self.webapp, "public", tracked.via_table, tracked.via_key)
+        query = sql.SQL("select p.{}::text from public.{} as p where p.{} = any(%s::{}[])").format(
+            sql.Identifier(tracked.via_acteur_column), sql.Identifier(tracked.via_table), sql.Identifier(tracked.via_key),
+            sql.SQL(key_type))
+        return {r[0] for r in self.webapp.execute(query, [present]).fetchall() if r[0] is not None}
+
+    def staging_owners(self, tracked: Tracked, keys: list[str]) -> set[str]:
+        """The actors the warehouse's staging copy gives the rows of these keys (their old actors)."""
+        if not keys:
+            return set()
         rule = self.acteur_rules.get(tracked.staging_model)
         if isinstance(rule, dict):
             owner = sql.SQL("v.{}::text").format(sql.Identifier(self.acteur_rules[rule["via"]]))
-            join = sql.SQL("left join staging.{} as v on v.{} = s.{}").format(
+            join = sql.SQL("join staging.{} as v on v.{} = s.{}").format(
                 sql.Identifier(rule["via"]), sql.Identifier(rule["key"]), sql.Identifier(rule["column"]))
         else:
             owner = sql.SQL("s.{}::text").format(sql.Identifier(rule))
             join = sql.SQL("")
-        query = sql.SQL("select s.{}::text, {} from staging.{} as s {} where {}").format(
-            sql.Identifier(tracked.key_column), owner, sql.Identifier(tracked.staging_model), join, condition)
-        return self.warehouse.execute(query, params).fetchall()
+        key_type = self.column_type(self.reader(), "staging", tracked.staging_model, tracked.key_column)
+        query = sql.SQL("select {} from staging.{} as s {} where s.{} = any(%s::{}[])").format(
+            owner, sql.Identifier(tracked.staging_model), join, sql.Identifier(tracked.key_column), sql.SQL(key_type))
+        return {r[0] for r in self.reader().execute(query, [keys]).fetchall() if r[0] is not None}
 
-    def changed_acteurs(self, tracked: Tracked, horizon: str) -> set[str]:
-        """Actors of the rows written since `horizon` (new actor from the webapp, old from staging)."""
-        rows = self.remote_rows(tracked, sql.SQL("age(t.xmin) <= age(xid(%s::xid8))"), [horizon])
-        keys = [key for key, _owner in rows]
-        typed = sql.SQL("s.{} = any(%s::{}[])").format(
-            sql.Identifier(tracked.key_column), self.key_type(tracked.staging_model, tracked.key_column))
-        old = self.staging_rows(tracked, typed, [keys]) if keys else []
-        return {owner for _key, owner in [*rows, *old] if owner is not None}
+    def bucket_sql(self, tracked: Tracked) -> Buckets:
+        """How both sides count a table's rows in 65,536 buckets of its acteur column: integers
+        by their value, text by a hash both instances compute alike."""
+        column = self.staging_column(tracked)
+        integer_group = INTEGER_TYPES.issuperset({
+            self.column_type(self.webapp, "public", tracked.table, tracked.acteur_column),
+            self.column_type(self.warehouse, "staging", tracked.staging_model, column)})
+        key_type = self.column_type(self.warehouse, "staging", tracked.staging_model, tracked.key_column)
+        text_hash = "hashtext({}::text)" if self.same_text_hash else "('x' || left(md5({}::text), 8))::bit(32)::int"
+        return Buckets(
+            bucket=sql.SQL("mod({}, 65536)" if integer_group else f"({text_hash} & 65535)"),
+            checksum=sql.SQL("sum({}::bigint)" if key_type in INTEGER_TYPES else f"sum({text_hash}::bigint)"),
+            staging_column=column, key_type=key_type)
 
-    def deleted_acteurs(self, tracked: Tracked) -> set[str]:
-        """Actors of the rows the webapp no longer has: 65,536 buckets of keys compared by count
-        and checksum on both sides (integer keys by their value, text keys by their md5), then
-        the keys of the buckets that differ."""
-        integer = self.key_type(tracked.staging_model, tracked.key_column).as_string(None) in (
-            "smallint", "integer", "bigint")
-        if integer:
-            bucket, checksum = "mod({alias}.{key}, 65536)", "sum({alias}.{key})"
-        else:
-            bucket = "left(md5({alias}.{key}::text), 4)"
-            checksum = "sum(('x' || substr(md5({alias}.{key}::text), 5, 8))::bit(32)::bigint)"
-        key = sql.Identifier(tracked.key_column)
+    def bucket_counts(self, tracked: Tracked, plan: Buckets, side: str, condition: sql.Composable, params) -> dict:
+        """bucket -> (rows, checksum of their keys) of one side's rows matching `condition`."""
+        conn, source, alias, group = (
+            (self.webapp, sql.Identifier("public", tracked.table), "t", tracked.acteur_column) if side == "webapp" else
+            (self.reader(), sql.Identifier("staging", tracked.staging_model), "s", plan.staging_column))
+        query = sql.SQL("select {} as b, count(*), {} from {} as {} where {} group by 1").format(
+            plan.bucket.format(sql.Identifier(alias, group)), plan.checksum.format(sql.Identifier(alias, tracked.key_column)),
+            source, sql.Identifier(alias), condition)
+        return {b: (n, c) for b, n, c in conn.execute(query, params).fetchall()}
 
-        def buckets(conn, schema: str, table: str, alias: str) -> dict:
-            query = sql.SQL(f"select {bucket} as b, count(*), {checksum} from {{schema}}.{{table}} as {{alias}} group by 1")
-            return {b: (n, s) for b, n, s in conn.execute(query.format(
-                alias=sql.Identifier(alias), key=key, schema=sql.Identifier(schema), table=sql.Identifier(table)))}
+    def not_recent(self, tracked: Tracked, plan: Buckets) -> sql.Composable:
+        return sql.SQL("not (s.{} = any(%s::{}[]))").format(sql.Identifier(tracked.key_column), sql.SQL(plan.key_type))
 
-        remote = buckets(self.webapp, "public", tracked.table, "t")
-        local = buckets(self.warehouse, "staging", tracked.staging_model, "s")
-        differing = sorted(b for b in set(remote) | set(local) if remote.get(b) != local.get(b))
-        if not differing:
-            return set()
-        in_buckets = sql.SQL(f"{bucket} = any(%s)")
-        now = dict(self.remote_rows(tracked, in_buckets.format(alias=sql.Identifier("t"), key=key), [differing]))
-        before = dict(self.staging_rows(tracked, in_buckets.format(alias=sql.Identifier("s"), key=key), [differing]))
-        owners = {before[k] for k in before if k not in now or now[k] != before[k]}
-        owners |= {now[k] for k in now if k not in before}
-        return {o for o in owners if o is not None}
+    def deletions(self, tables: list[str], marks: dict, recent_keys: dict[str, list[str]]) -> set[str]:
+        """Actors of the rows the webapp no longer has, in the tables whose delete counter moved.
+
+        The webapp's rows older than their table's horizon are, by the watermarks, all in the
+        staging copy unchanged; the staging rows without a recent key are those same rows plus
+        the deleted ones. Both sides count them in buckets of the acteur column, at the same
+        time; the staging rows of the buckets that differ are then looked up by primary key in
+        the webapp, and those it lacks are the deleted rows, whose actors the staging copy gives."""
+        plans = {t: self.bucket_sql(self.sources.tracked[t]) for t in tables}
+        before = {t: self.on_warehouse(self.bucket_counts, self.sources.tracked[t], plans[t], "warehouse",
+                                       self.not_recent(self.sources.tracked[t], plans[t]), [recent_keys[t]])
+                  for t in tables}
+        now = {t: self.bucket_counts(self.sources.tracked[t], plans[t], "webapp", sql.SQL("age(t.xmin) > age(xid(%s::xid8))"),
+                                     [marks[t]["horizon"]]) for t in tables}
+        acteurs: set[str] = set()
+        for table in tables:
+            tracked, plan, then = self.sources.tracked[table], plans[table], before[table].result()
+            differing = sorted(b for b in set(now[table]) | set(then) if now[table].get(b) != then.get(b))
+            if not differing:
+                continue
+            candidates = self.on_warehouse(lambda t=tracked, p=plan, d=differing, k=recent_keys[table]: [
+                r[0] for r in self.reader().execute(
+                    sql.SQL("select s.{}::text from staging.{} as s where {} = any(%s::int[]) and {}").format(
+                        sql.Identifier(t.key_column), sql.Identifier(t.staging_model),
+                        p.bucket.format(sql.Identifier("s", p.staging_column)), self.not_recent(t, p)),
+                    [d, k]).fetchall()]).result()
+            remote_key_type = self.column_type(self.webapp, "public", tracked.table, tracked.key_column)
+            still_there = {r[0] for r in self.webapp.execute(
+                sql.SQL("select t.{}::text from public.{} as t where t.{} = any(%s::{}[])").format(
+                    sql.Identifier(tracked.key_column), sql.Identifier(tracked.table), sql.Identifier(tracked.key_column),
+                    sql.SQL(remote_key_type)), [candidates]).fetchall()}
+            gone = [key for key in candidates if key not in still_there]
+            acteurs |= self.on_warehouse(self.staging_owners, tracked, gone).result()
+        return acteurs
 
     def close_under_parents(self, acteurs: set[str]) -> set[str]:
         """Rule 3: with each actor, its parents (old and new) and all their children (old and new)."""
@@ -334,15 +429,16 @@ class Puller:
         ids = sorted(acteurs)
         parents_query = "select {col}::text from {schema}.{table} where identifiant_unique = any(%s) and {col} is not null"
         children_query = "select identifiant_unique::text from {schema}.{table} where {col} = any(%s)"
-        parents = set(ids)
-        for conn, schema, name in ((self.webapp, "public", table), (self.warehouse, "staging", staging)):
-            parents |= {r[0] for r in conn.execute(sql.SQL(parents_query).format(
-                col=column, schema=sql.Identifier(schema), table=name), [ids]).fetchall()}
-        affected = set(parents)
-        for conn, schema, name in ((self.webapp, "public", table), (self.warehouse, "staging", staging)):
-            affected |= {r[0] for r in conn.execute(sql.SQL(children_query).format(
-                col=column, schema=sql.Identifier(schema), table=name), [sorted(parents)]).fetchall()}
-        return affected
+
+        def on_both(query: str, values: list[str]) -> set[str]:
+            def found(conn: psycopg.Connection | None, schema: str, name: sql.Identifier) -> set[str]:
+                return {r[0] for r in (conn or self.reader()).execute(sql.SQL(query).format(
+                    col=column, schema=sql.Identifier(schema), table=name), [values]).fetchall()}
+            before = self.on_warehouse(found, None, "staging", staging)
+            return found(self.webapp, "public", table) | before.result()
+
+        parents = set(ids) | on_both(parents_query, ids)
+        return parents | on_both(children_query, sorted(parents))
 
 
 def pull(settings: Settings, job: str, full_reason: str | None = None, reconcile: bool = False) -> Pull:

@@ -34,6 +34,7 @@ max_connections = 100
 shared_buffers = 256MB
 work_mem = 64MB
 maintenance_work_mem = 256MB
+random_page_cost = 1.1
 max_wal_size = 4GB
 checkpoint_timeout = 15min
 synchronous_commit = off
