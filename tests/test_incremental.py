@@ -16,7 +16,7 @@ from lacarte.pipeline import JobResult, run_steps
 from lacarte.steps import JOBS
 from tests.conftest import make_world
 from tests.edits import EDITS, apply_edits
-from tests.platform_pair import Pair
+from tests.platform_pair import Pair, report_statistics_now
 
 MODEL_SCHEMAS = ("staging", "intermediate", "marts", "exposure")
 
@@ -249,6 +249,57 @@ def test_a_slice_built_before_the_last_pull_is_never_merged(cycles: Pair):
         run_steps(pair.settings, [steps[names.index("merge")]], quiet=True, job="incremental")
     result = run_job(pair, "incremental")  # the next run builds and merges them
     assert result.mode == "incremental" and "merge" in result.seconds
+
+@pytest.mark.parametrize("hashes_agree", [True, False], ids=["hashtext", "md5"])
+def test_deleted_rows_are_found_whichever_hash_the_buckets_use(cycles: Pair, monkeypatch, hashes_agree: bool):
+    """Deletions leave no row to see: the pull counts both sides by buckets (hashtext when both
+    instances compute it alike, md5 otherwise) and finds the actors whose rows went."""
+    from lacarte.changes.pull import Puller
+
+    pair = cycles
+    run_job(pair, "incremental")
+    deleted = pair.query("webapp", "select identifiant_unique from qfdmo_acteur as a where not exists (select from "
+                                   "qfdmo_revisionacteur as r where r.identifiant_unique = a.identifiant_unique) "
+                                   "order by md5(identifiant_unique || %s) limit 1", [str(hashes_agree)])[0][0]
+    relation, owner = pair.query(
+        "webapp", "select s.id, p.acteur_id from qfdmo_propositionservice_sous_categories as s join "
+                  "qfdmo_propositionservice as p on p.id = s.propositionservice_id where p.acteur_id <> %s "
+                  "order by md5(s.id::text || %s) limit 1", [deleted, str(hashes_agree)])[0]
+    with pair.connect("webapp") as conn:
+        with conn.transaction():
+            conn.execute("delete from qfdmo_propositionservice_sous_categories where id = %s or propositionservice_id "
+                         "in (select id from qfdmo_propositionservice where acteur_id = %s)", [relation, deleted])
+            for table in ("qfdmo_propositionservice", "qfdmo_acteur_labels", "qfdmo_acteur_acteur_services",
+                          "qfdmo_perimetreadomicile"):
+                conn.execute(f"delete from {table} where acteur_id = %s", [deleted])
+            conn.execute("delete from qfdmo_acteur where identifiant_unique = %s", [deleted])
+        report_statistics_now(conn)
+    monkeypatch.setattr(Puller, "text_hashes_agree", lambda self: hashes_agree)
+    decided = pull_only(pair)
+    assert decided.mode == "incremental", decided.messages
+    to_build = {r[0] for r in pair.query("warehouse", "select identifiant_unique from lacarte_state.to_build")}
+    assert {deleted, owner} <= to_build
+    run_job(pair, "incremental")
+    assert pair.query("webapp", "select count(*) from qfdmo_vueacteur where identifiant_unique = %s", [deleted]) == [(0,)]
+
+
+def test_every_model_indexes_the_column_naming_its_actor(cycles: Pair):
+    """merge_slice finds a few actors' rows among millions by these indexes (acteur_index)."""
+    from lacarte.changes.pull import model_acteur_rules
+    from lacarte.dbt import parse_manifest
+
+    manifest = parse_manifest(cycles.settings)
+    rules = model_acteur_rules(manifest)
+    expected = {(n.schema, n.alias or n.name, (lambda r: r["column"] if isinstance(r, dict) else r)(rules[n.alias or n.name]))
+                for n in manifest.nodes.values()
+                if n.resource_type == "model" and rules.get(n.alias or n.name) and "publication" not in n.tags}
+    indexed = set(cycles.query("warehouse", """
+        select n.nspname, c.relname, a.attname from pg_index as i
+        join pg_class as c on c.oid = i.indrelid join pg_namespace as n on n.oid = c.relnamespace
+        join pg_attribute as a on a.attrelid = c.oid and a.attnum = i.indkey[0]"""))
+    assert len(expected) > 20
+    assert expected - indexed == set()
+
 
 def test_digest_changes_with_content(cycles: Pair):
     """The fingerprints the tests compare do see a changed row."""
