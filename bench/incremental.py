@@ -192,6 +192,44 @@ def measure_size(pair: BenchPair, size: int, share: float, interval: float, larg
     return figures
 
 
+def measure_reader(size: int, share: float) -> dict:
+    """Only the map's reader, at one size, in a run of its own: during the first full
+    publication, idle, during two incremental cycles after editing `share` of the actors, and
+    idle again."""
+    figures: dict = {"acteurs": size, "share": share}
+    with BenchPair() as pair:
+        reader = Reader(pair)
+        reader.thread.start()
+        try:
+            pair.load(size)
+            reader.label = "full_publication"
+            job(pair, "run")
+            reader.label = None
+            figures["full_publication_webapp_s"] = webapp_transaction_seconds(pair)
+            reader.label = "idle"
+            time.sleep(30)
+            reader.label = None
+            cycles = []
+            for seed in (1, 2):
+                edit_share(pair.settings, share, seed)
+                reader.label = "incremental"
+                result = job(pair, "incremental")
+                reader.label = None
+                cycles.append({"mode": result.mode, "cycle_s": sum(result.seconds.values()),
+                               "publish_webapp_s": webapp_transaction_seconds(pair)})
+            reader.label = "idle_after"
+            time.sleep(30)
+            reader.label = None
+        finally:
+            reader.stop.set()
+    figures["cycles"] = cycles
+    for label in ("idle", "full_publication", "incremental", "idle_after"):
+        figures[f"reader_p99_{label}_s"] = reader.p99(label)
+        figures[f"reader_samples_{label}"] = len(reader.samples.get(label, []))
+    figures["reader_failures"] = reader.failures
+    return figures
+
+
 def edit_to_map(pair: BenchPair, interval: float, trials: int = 3) -> dict:
     """Edits at random moments; a scheduler starts an incremental run at every tick of
     `interval` seconds (one run at a time); the time until each edit is on the map."""
@@ -255,7 +293,16 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.01, help="share of the actors edited (default 0.01)")
     parser.add_argument("--interval", type=float, default=60.0, help="the incremental DAG's interval (seconds)")
     parser.add_argument("--summarize", type=Path, metavar="JSON", help="only the ratios and the plot of a run's JSON")
+    parser.add_argument("--reader-only", action="store_true",
+                        help="only the map's reader, at the largest size: <date>-incremental-<size>-reader.json")
     args = parser.parse_args()
+    if args.reader_only:
+        size = max(args.sizes)
+        figures = measure_reader(size, args.share)
+        output = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-incremental-{size}-reader.json"
+        output.write_text(json.dumps(figures, indent=2, default=str))
+        console.print(json.dumps(figures, indent=2, default=str))
+        return
     if args.summarize:
         summarize(json.loads(args.summarize.read_text()), args.summarize)
         return
