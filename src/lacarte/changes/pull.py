@@ -7,9 +7,10 @@ snapshot, and cheap for it:
 2. in a table that changed, the rows written since its last scan are those whose `xmin` is at
    or after the transaction horizon recorded then (`age(xmin) <= age(horizon)`); this sees
    inserts and updates whatever touched them (bulk updates leave `modifie_le` alone);
-3. when a table's delete counter moved, the keys it holds are compared with the warehouse's
-   copy by buckets (count and checksum of md5 of the key), then key by key in the buckets
-   that differ;
+3. when a table's delete counter moved, its rows older than that horizon and the warehouse's
+   staging copy (without the recent keys) are counted by buckets of the actor column, both
+   instances at once; the staging rows of the buckets that differ are looked up by key in the
+   webapp, and those it lacks are the deleted rows (see Puller.deletions);
 4. the actors of those rows, old (from the staging copy) and new (from the webapp), are closed
    under rule 3: their parents, old and new, and all the children of those parents.
 A change to a reference table, a new version of the project's code, a first run, an unfinished
@@ -23,9 +24,9 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,15 +46,6 @@ XID_SAFE_AGE = 2**31 - 10_000_000
 INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 # Connections reading the warehouse's staging copy while the webapp is read.
 STAGING_READERS = 2
-
-
-@contextmanager
-def closing_all(connections: list[psycopg.Connection]) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        for conn in connections:
-            conn.close()
 
 
 @dataclass(frozen=True)
@@ -125,9 +117,9 @@ class Puller:
         manifest = parse_manifest(self.settings)
         self.acteur_rules = model_acteur_rules(manifest)
         new_hash = code_hash(manifest, self.vars)
-        self.readers, self.reader_connections = threading.local(), []
+        self.readers = threading.local()
         with (connect(self.warehouse_database()) as warehouse, connect(self.webapp_database) as webapp,
-              closing_all(self.reader_connections),
+              ExitStack() as self.reader_connections,
               ThreadPoolExecutor(max_workers=STAGING_READERS, thread_name_prefix="staging") as self.warehouse_queue):
             webapp.execute("begin isolation level repeatable read read only")
             opened = time.monotonic()
@@ -302,8 +294,7 @@ class Puller:
         during a pull (the job lock), so the readers need not share the pull's transaction."""
         conn = getattr(self.readers, "conn", None)
         if conn is None:
-            conn = self.readers.conn = psycopg.connect(**self.warehouse_database().conninfo(), autocommit=True)
-            self.reader_connections.append(conn)
+            conn = self.readers.conn = self.reader_connections.enter_context(connect(self.warehouse_database()))
         return conn
 
     def column_type(self, conn, schema: str, table: str, column: str) -> str:
