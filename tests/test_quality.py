@@ -127,7 +127,7 @@ def test_the_package_installs_and_runs_from_a_fresh_virtualenv(tmp_path):
     listed = subprocess.run([str(venv / "bin" / "lacarte"), "--project-dir", str(PROJECT.root), "run", "--list"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert listed.returncode == 0 and "publish" in listed.stdout
-    # The fixture and the demo data's SQL come with the package.
-    sql = subprocess.run([str(venv / "bin" / "python"), "-c", "from lacarte.instances.provision import fixture_sql; "
-                          "print(len(fixture_sql()))"], capture_output=True, text=True, cwd=tmp_path)
-    assert sql.returncode == 0 and int(sql.stdout) > 10000
+    # The web app's real schema and the demo data's SQL come with the package.
+    sql = subprocess.run([str(venv / "bin" / "python"), "-c", "from lacarte.instances.webapp_schema import real_schema_sql; "
+                          "print(real_schema_sql().count('CREATE TABLE public.'))"], capture_output=True, text=True, cwd=tmp_path)
+    assert sql.returncode == 0 and int(sql.stdout) == 174

@@ -10,6 +10,7 @@ from importlib import resources
 from psycopg import sql
 
 from lacarte.db import connect
+from lacarte.demo_content import write_content, write_operational
 from lacarte.guards import refuse_production
 from lacarte.settings import Settings
 
@@ -69,6 +70,13 @@ def generate(settings: Settings, acteurs: int, seed: int,
             conn.execute(body)
             if on_step:
                 on_step(label, time.monotonic() - started)
+        started = time.monotonic()
+        write_content(conn)
+        sampled_ids = [row[0] for row in conn.execute(
+            "select identifiant_unique from qfdmo_acteur order by identifiant_unique limit 50")]
+        write_operational(conn, sampled_ids)
+        if on_step:
+            on_step("the CMS, L'Assistant's content and the operational tables", time.monotonic() - started)
         _reset_identities(conn, tables)
         conn.commit()
     with connect(database) as conn:

@@ -9,15 +9,15 @@ privileges on any database, no large objects for anyone but the owners.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 
 from psycopg import sql
 
 from lacarte.db import connect
+from lacarte.instances.webapp_schema import create_webapp_schema, required_extensions
 from lacarte.settings import Settings
 
 # The extensions of the real webapp database (and what the warehouse needs of them).
-EXTENSIONS = ("postgis", "postgres_fdw", "pg_trgm", "unaccent", "uuid-ossp", "pg_stat_statements")
+EXTENSIONS = tuple(required_extensions())
 # side -> (owner variable, other login roles)
 ROLES = {
     "webapp": ["webapp_reader"],
@@ -28,12 +28,8 @@ LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_import(text)
                          "lo_from_bytea(oid, bytea)")
 
 
-def fixture_sql() -> str:
-    return resources.files("lacarte").joinpath("sql/webapp_fixture.sql").read_text()
-
-
 def provision_instance(settings: Settings, side: str, progress: Callable[[str], None] = print) -> None:
-    """Create or update the roles, the database, the extensions (and the webapp fixture)."""
+    """Create or update the roles, the database, the extensions (and the webapp's real schema)."""
     other_roles = ROLES[side]
     owner = settings.get(f"{side.upper()}_DB_USER")
     dbname = settings.get(f"{side.upper()}_DB_NAME")
@@ -60,7 +56,7 @@ def provision_instance(settings: Settings, side: str, progress: Callable[[str], 
     for database in ("template1", "postgres", dbname):
         _prepare_database(settings, side, database, owner, other_roles if database == dbname else [])
     if side == "webapp":
-        _create_fixture(settings, progress)
+        create_webapp_schema(settings, progress)
 
 
 def _prepare_database(settings: Settings, side: str, dbname: str, owner: str, connecting_roles: list[str]) -> None:
@@ -77,31 +73,3 @@ def _prepare_database(settings: Settings, side: str, dbname: str, owner: str, co
             conn.execute(sql.SQL("alter schema public owner to {}").format(sql.Identifier(owner)))
         for role in connecting_roles:
             conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), sql.Identifier(role)))
-
-
-def _create_fixture(settings: Settings, progress: Callable[[str], None] = print) -> None:
-    """The webapp's schema as the web app's migrations create it (a fixture for local work).
-
-    Its leftover loopback link stores the webapp role's password in a user mapping, as the
-    real one does; the password travels as a session setting, never in the SQL text.
-    """
-    webapp = settings.database("webapp")
-    with connect(webapp) as conn:
-        if not conn.execute("select to_regclass('public.qfdmo_acteur')").fetchone()[0]:
-            progress("webapp: creating the webapp schema (fixture of the web app's migrations)")
-            with conn.transaction():
-                conn.execute(fixture_sql())
-        if conn.execute("select 1 from pg_foreign_server where srvname = 'qfdmo_server'").fetchone():
-            return
-    # The import reads the committed tables through the loopback link itself.
-    with connect(webapp, options=f"-c lacarte.fixture_password={webapp.password}") as conn, conn.transaction():
-        conn.execute(sql.SQL(
-            "create server qfdmo_server foreign data wrapper postgres_fdw "
-            "options (host {}, port {}, dbname {}, sslmode 'require')").format(
-                sql.Literal(webapp.host), sql.Literal(str(webapp.port)), sql.Literal(webapp.dbname)))
-        conn.execute("""do $leftover$ begin
-            execute format('create user mapping for current_user server qfdmo_server options (user %L, password %L)',
-                current_user, current_setting('lacarte.fixture_password'));
-        end $leftover$""")
-        conn.execute("create schema if not exists webapp_public")
-        conn.execute("import foreign schema public from server qfdmo_server into webapp_public")

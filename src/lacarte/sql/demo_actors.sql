@@ -142,18 +142,18 @@ order by 1, 2, 3;
 
 -- step: parents and revisions
 insert into qfdmo_revisionacteur (
-    identifiant_unique, nom, acteur_type_id, adresse, code_postal, ville, statut, public_accueilli,
+    identifiant_unique, nom, acteur_type_id, adresse, code_postal, ville, statut, public_accueilli, reprise,
     location, lieu_prestation, cree_le, modifie_le
 )
 select pg_temp.parent_id(i / 50), 'Groupe ' || a.nom, 3, a.adresse, a.code_postal, a.ville,
-    case when (i / 50) % 10 = 0 then 'INACTIF' else 'ACTIF' end, 'Particuliers', a.location, null,
+    case when (i / 50) % 10 = 0 then 'INACTIF' else 'ACTIF' end, 'Particuliers', '', a.location, null,
     a.cree_le, a.modifie_le
 from (select *, substring(identifiant_unique from '_ext(\d+)$')::bigint as i from qfdmo_acteur) as a
 where i % 50 = 1 and i + 1 <= {n};
 
 insert into qfdmo_revisionacteur (
     identifiant_unique, nom, description, telephone, acteur_type_id, adresse, statut,
-    public_accueilli, lieu_prestation, location, cree_le, modifie_le, parent_id, parent_reason
+    public_accueilli, reprise, lieu_prestation, location, cree_le, modifie_le, parent_id, parent_reason
 )
 select a.identifiant_unique,
     case when i % 50 = 10 then 'Nom corrigé ' || i else '' end,
@@ -163,6 +163,7 @@ select a.identifiant_unique,
     case when i % 50 = 12 then '1 place du Marché' else '' end,
     case when i % 50 = 11 or i % 50 = 3 then 'INACTIF' else '' end,
     case when i % 100 = 16 then 'Aucun' else '' end,
+    '',
     case when i % 50 = 14 then 'A_DOMICILE' end,
     case when i % 50 = 12 and a.location is not null
         then st_project(a.location, 300, radians(45)) end,
@@ -219,20 +220,27 @@ from qfdmo_revisionacteur as r
 where r.lieu_prestation = 'A_DOMICILE'
 order by 1, 2, 3;
 
--- step: Django's bookkeeping, personal data and the CMS
+-- step: Django's bookkeeping and the users (the CMS and L'Assistant: lacarte.demo_content)
 insert into django_migrations (app, name, applied)
 select app, lpad(n::text, 4, '0') || '_' || app || '_migration', timestamptz '2023-01-01 00:00+00' + (ord * 1000 + n) * interval '1 hour'
 from (values ('contenttypes', 2, 1), ('auth', 12, 2), ('admin', 3, 3), ('sessions', 1, 4), ('taggit', 6, 5),
-    ('wagtailcore', 95, 6), ('wagtailusers', 11, 7), ('core', 8, 8), ('qfdmo', 180, 9), ('qfdmd', 45, 10),
-    ('data', 40, 11)) as apps (app, migrations, ord)
+    ('wagtailcore', 95, 6), ('wagtailusers', 14, 7), ('wagtailadmin', 5, 8), ('wagtailimages', 27, 9),
+    ('wagtaildocs', 14, 10), ('wagtailembeds', 9, 11), ('wagtailforms', 5, 12), ('wagtailredirects', 8, 13),
+    ('wagtail_localize', 17, 14), ('wagtailmenus', 24, 15), ('modelsearch', 3, 16), ('dsfr', 10, 17),
+    ('content_manager', 30, 18), ('blog', 20, 19), ('events', 8, 20), ('forms', 3, 21), ('menus', 3, 22),
+    ('core', 8, 23), ('qfdmo', 30, 24), ('qfdmd', 25, 25), ('data', 20, 26), ('django_tasks_database', 1, 27)) as apps (app, migrations, ord)
 cross join lateral generate_series(1, migrations) as n
 order by ord, n;
 
 insert into django_content_type (app_label, model)
 select split_part(m, '.', 1), split_part(m, '.', 2)
 from unnest(array['admin.logentry', 'auth.permission', 'auth.group', 'auth.user', 'contenttypes.contenttype',
-    'sessions.session', 'wagtailcore.page', 'wagtailcore.revision', 'qfdmo.acteur', 'qfdmo.revisionacteur',
-    'qfdmo.displayedacteur', 'qfdmo.carteconfig', 'qfdmd.produit', 'qfdmd.synonyme', 'qfdmd.produitpage',
+    'sessions.session', 'wagtailcore.page', 'wagtailcore.revision', 'wagtailcore.collection', 'wagtailcore.task',
+    'wagtailcore.groupapprovaltask', 'wagtailcore.workflow', 'wagtailimages.image', 'wagtaildocs.document',
+    'wagtailmenus.mainmenu', 'wagtailmenus.flatmenu', 'content_manager.contentpage', 'content_manager.catalogindexpage',
+    'blog.blogindexpage', 'blog.blogentrypage', 'events.eventsindexpage', 'events.evententrypage', 'forms.formpage',
+    'qfdmo.acteur', 'qfdmo.revisionacteur', 'qfdmo.displayedacteur', 'qfdmo.carteconfig', 'qfdmd.produit',
+    'qfdmd.synonyme', 'qfdmd.homepage', 'qfdmd.produitindexpage', 'qfdmd.produitpage', 'qfdmd.legacyproduitindexpage',
     'data.suggestion', 'taggit.tag']) with ordinality as t (m, o)
 order by o;
 
@@ -266,109 +274,3 @@ from generate_series(1, 40) as l;
 insert into django_session (session_key, session_data, expire_date)
 select md5('session' || s || {seed}), 'e30:' || md5(s::text), timestamptz '2027-01-01 00:00+00'
 from generate_series(1, 200) as s;
-
-insert into wagtailcore_locale (id, language_code) values (1, 'fr');
-insert into wagtailcore_page (id, path, depth, numchild, title, slug, live, has_unpublished_changes, url_path,
-    seo_title, show_in_menus, search_description, expired, content_type_id, owner_id, locked, draft_title,
-    locked_by_id, translation_key, locale_id, first_published_at, last_published_at)
-select p, case when p = 1 then '0001' else '0001' || lpad((p - 1)::text, 4, '0') end, case when p = 1 then 1 else 2 end,
-    case when p = 1 then 20 else 0 end, case when p = 1 then 'Accueil' else 'Produit ' || p end,
-    case when p = 1 then 'accueil' else 'produit-' || p end, true, p % 4 = 0,
-    case when p = 1 then '/' else '/produit-' || p || '/' end, '', false, '', false,
-    (select id from django_content_type where model = case when p = 1 then 'page' else 'produitpage' end),
-    -- pages record who wrote and who locked them: nullable references to users
-    case when p % 3 = 0 then null else 1 + p % 5 end, p % 7 = 0, 'Produit ' || p,
-    case when p % 7 = 0 then 2 end, md5('page' || p)::uuid, 1,
-    timestamptz '2025-02-01 00:00+00', timestamptz '2025-06-01 00:00+00'
-from generate_series(1, 21) as p;
-insert into wagtailcore_revision (id, created_at, content, object_id, user_id, content_type_id, base_content_type_id,
-    object_str)
-select p, timestamptz '2025-06-01 00:00+00', jsonb_build_object('title', 'Produit ' || p), p::text,
-    case when p % 2 = 0 then 1 + p % 5 end, (select id from django_content_type where model = 'produitpage'),
-    (select id from django_content_type where model = 'page'), 'Produit ' || p
-from generate_series(2, 21) as p;
-update wagtailcore_page set live_revision_id = id, latest_revision_id = id where id > 1;
-insert into wagtailcore_site (hostname, port, is_default_site, root_page_id, site_name)
-values ('localhost', 80, true, 1, 'Que faire de mes objets');
-insert into wagtailcore_pagelogentry (label, action, data, timestamp, content_changed, deleted, content_type_id,
-    page_id, revision_id, user_id)
-select 'Produit ' || p, 'wagtail.publish', '{{}}', timestamptz '2025-06-01 00:00+00', true, false,
-    (select id from django_content_type where model = 'produitpage'), p, p, 1 + p % 5
-from generate_series(2, 21) as p;
-insert into wagtailcore_comment (text, contentpath, position, created_at, updated_at, page_id, user_id)
-select 'À relire', 'body', '', timestamptz '2025-06-02 00:00+00', timestamptz '2025-06-02 00:00+00', p, 2
-from generate_series(2, 5) as p;
-insert into wagtailusers_userprofile (submitted_notifications, approved_notifications, rejected_notifications, user_id,
-    preferred_language, current_time_zone, avatar, updated_comments_notifications, dismissibles, theme, density,
-    contrast, keyboard_shortcuts)
-select true, true, true, u, 'fr', 'Europe/Paris', '', true, '{{}}', 'system', 'default', 'system', true
-from generate_series(1, 5) as u;
-insert into wagtailadmin_editingsession (object_id, session_key, last_seen_at, content_type_id, user_id, is_editing)
-values ('2', md5('edit' || {seed}), timestamptz '2025-06-03 00:00+00',
-    (select id from django_content_type where model = 'produitpage'), 1, true);
-insert into taggit_tag (name, slug) values ('électroménager', 'electromenager'), ('textile', 'textile');
-insert into taggit_taggeditem (object_id, content_type_id, tag_id)
-select p, (select id from django_content_type where model = 'produitpage'), 1 + p % 2 from generate_series(2, 21) as p;
-insert into sites_faciles_sitesfacilesconfig (site_title, site_tagline, footer_description, notice, site_id)
-select 'Que faire de mes objets', 'et déchets', '', '', id from wagtailcore_site;
-insert into dsfr_dsfrconfig (header_brand, header_brand_html, footer_description, site_id, locale_id)
-select 'République française', 'République<br>française', '', id, 1 from wagtailcore_site;
-insert into search_query (query_string) values ('canapé'), ('vélo'), ('lave-linge');
-insert into modelsearch_indexentry (object_id, title_norm, content_type_id, autocomplete, title, body)
-select p::text, 1.0, (select id from django_content_type where model = 'produitpage'),
-    to_tsvector('public.wagtail_french', 'Produit ' || p), to_tsvector('public.wagtail_french', 'Produit ' || p),
-    to_tsvector('public.wagtail_french', 'Que faire de mon produit ' || p)
-from generate_series(2, 21) as p;
-
--- step: L'Assistant's content
-insert into qfdmd_produit (id, nom, synonymes_existants, code, bdd, qu_est_ce_que_j_en_fais, comment_les_eviter,
-    infotri, cree_le, modifie_le)
-select id, libelle, lower(libelle), 'P' || id, 'demo', 'Le donner, le faire réparer ou le déposer.', '', '',
-    timestamptz '2024-06-01 00:00+00', timestamptz '2025-06-01 00:00+00'
-from qfdmo_souscategorieobjet;
-insert into qfdmd_produit_sous_categories (produit_id, souscategorieobjet_id)
-select id, id from qfdmo_souscategorieobjet;
-insert into qfdmd_synonyme (nom, slug, produit_id, picto, pin_on_homepage, cree_le, modifie_le)
-select libelle || ' usagé', code || '-usage', id, null, id <= 6, timestamptz '2024-06-01 00:00+00',
-    timestamptz '2025-06-01 00:00+00'
-from qfdmo_souscategorieobjet;
-insert into qfdmd_lien (id, titre_du_lien, url, description) values
-    (1, 'Le bonus réparation', 'https://example.org/bonus', 'Faire réparer moins cher'),
-    (2, 'Donner ses vêtements', 'https://example.org/textile', '');
-insert into qfdmd_lienproduit (poids, lien_id, produit_id)
-select 1, 1 + id % 2, id from qfdmd_produit;
-insert into qfdmd_produitpage (page_ptr_id, body, migree_depuis_synonymes_legacy)
-select p, '[]', p % 2 = 0 from generate_series(2, 21) as p;
-insert into qfdmd_produitpage_sous_categorie_objet (produitpage_id, souscategorieobjet_id)
-select p, p from generate_series(2, 21) as p;
-
--- step: suggestions and operational tables
-insert into data_suggestioncohorte (id, identifiant_action, identifiant_execution, type_action, statut, metadata,
-    cree_le, modifie_le)
-select c, 'dag_' || c, 'run_' || c, 'SOURCE_MODIFICATION', 'AVALIDER', '{{}}',
-    timestamptz '2025-01-01 00:00+00' + c * interval '7 days', timestamptz '2025-01-01 00:00+00' + c * interval '7 days'
-from generate_series(1, 10) as c;
-
-insert into data_suggestion (statut, contexte, suggestion, cree_le, modifie_le, suggestion_cohorte_id, metadata)
-select 'AVALIDER', jsonb_build_object('acteur', pg_temp.acteur_id(1 + pg_temp.h(s, 60, {n}))),
-    jsonb_build_object('champ', 'telephone', 'valeur', '0' || lpad(pg_temp.h(s, 61, 1000000000)::text, 9, '0')),
-    timestamptz '2025-01-01 00:00+00' + pg_temp.h(s, 62, 365) * interval '1 day',
-    timestamptz '2025-01-01 00:00+00' + pg_temp.h(s, 62, 365) * interval '1 day', 1 + s % 10, null
-from generate_series(1, greatest({n} / 20, 100)) as s;
-
-insert into data_suggestionunitaire (suggestion_modele, acteur_id, revision_acteur_id, parent_revision_acteur_id,
-    champs, valeurs, statut, cree_le, modifie_le)
-select 'RevisionActeur', pg_temp.acteur_id(1 + pg_temp.h(s, 64, {n})), pg_temp.acteur_id(1 + pg_temp.h(s, 64, {n})),
-    null, array['telephone'], '["0102030405"]', 'AVALIDER', timestamptz '2025-01-01 00:00+00',
-    timestamptz '2025-01-01 00:00+00'
-from generate_series(1, 100) as s;
-
-insert into data_bancache (adresse, code_postal, ville, ban_returned, modifie_le)
-select '1 rue de la Gare', '56400', 'Auray', '{{"score": 0.9}}', timestamptz '2025-01-01 00:00+00'
-from generate_series(1, 20);
-
-insert into django_tasks_database_dbtaskresult (id, status, enqueued_at, args_kwargs, priority, task_path, queue_name,
-    backend_name, exception_class_path, traceback)
-select md5('task' || t)::uuid, 'SUCCEEDED', timestamptz '2025-01-01 00:00+00', '{{}}', 0, 'qfdmo.tasks.refresh',
-    'default', 'default', '', ''
-from generate_series(1, 5) as t;

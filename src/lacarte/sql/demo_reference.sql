@@ -5,12 +5,13 @@ insert into qfdmo_acteurtype (id, code, libelle) values
     (5, 'collectivite', 'Collectivité, établissement public'), (6, 'decheterie', 'Déchèterie'),
     (7, 'pav_public', 'Point d''apport volontaire public'), (8, 'association', 'Association');
 
-insert into qfdmo_groupeaction (id, code, libelle, afficher, couleur, icon, "order") values
-    (1, 'reparer', 'Réparer', true, 'green-menthe', 'fr-icon-tools-fill', 1),
-    (2, 'donner_echanger_rapporter', 'Donner, échanger, rapporter', true, 'yellow-tournesol', 'fr-icon-gift-fill', 2),
-    (3, 'louer_emprunter', 'Louer, emprunter', true, 'purple-glycine', 'fr-icon-key-fill', 3),
-    (4, 'acheter_revendre', 'Acheter, revendre', true, 'blue-cumulus', 'fr-icon-shopping-cart-fill', 4),
-    (5, 'trier', 'Trier', true, 'brown-cafe-creme', 'fr-icon-recycle-fill', 5);
+insert into qfdmo_groupeaction (id, code, afficher, description, "order", couleur, couleur_claire, fill, icon) values
+    (1, 'reparer', true, 'Réparer', 1, 'green-menthe', 'green-menthe-light', true, 'fr-icon-tools-fill'),
+    (2, 'donner_echanger_rapporter', true, 'Donner, échanger, rapporter', 2, 'yellow-tournesol', 'yellow-tournesol-light',
+        true, 'fr-icon-gift-fill'),
+    (3, 'louer_emprunter', true, 'Louer, emprunter', 3, 'purple-glycine', null, false, 'fr-icon-key-fill'),
+    (4, 'acheter_revendre', true, 'Acheter, revendre', 4, 'blue-cumulus', null, false, 'fr-icon-shopping-cart-fill'),
+    (5, 'trier', true, 'Trier', 5, 'brown-cafe-creme', null, false, 'fr-icon-recycle-fill');
 
 insert into qfdmo_actiondirection (id, code, libelle, "order") values
     (1, 'jai', 'J''ai un objet', 1), (2, 'jecherche', 'Je cherche un objet', 2);
@@ -103,16 +104,16 @@ select 100 + row_number() over (order by md5(code_epci)), code_epci, nom_epci
 from (select distinct code_epci, nom_epci from demo_communes) as epci;
 
 insert into qfdmo_carteconfig (
-    id, nom, slug, cacher_legende, supprimer_branding,
-    "SOLUTION_TEMPORAIRE_A_SUPPRIMER_DES_QUE_POSSIBLE_parametres_url", mode_affichage, titre,
-    sous_titre, afficher_filtres, bounding_box, preview_title, preview_screenshot, modifie_le
+    id, nom, slug, cacher_legende, supprimer_branding, titre_previsualisation, contenu_previsualisation,
+    mode_affichage, "SOLUTION_TEMPORAIRE_A_SUPPRIMER_DES_QUE_POSSIBLE_parametres_url", nombre_d_acteurs_affiches,
+    bounding_box, bonus_reparation, cacher_filtre_objet, test
 ) values
-    (1, 'Carte AQTA', 'carte-aqta', false, false, '?epci=200043123', 'carte', 'Réparer à Auray', null, true,
-        null, 'Carte AQTA', null, timestamptz '2025-03-01 10:00+00'),
-    (2, 'Carte Pays de Montbéliard', 'carte-pma', true, false, '', 'liste', 'Pays de Montbéliard',
-        'Réemploi et réparation', true, null, 'PMA', 'previews/pma.png', timestamptz '2025-04-01 10:00+00'),
-    (3, 'Carte nationale', 'carte-nationale', false, true, '', 'carte', 'La Carte', null, false,
-        null, 'La Carte', null, timestamptz '2025-05-01 10:00+00');
+    (1, 'Carte AQTA', 'carte-aqta', false, false, 'Réparer à Auray', 'Les réparateurs du territoire', 'carte',
+        '?epci=200043123', 50, null, true, false, false),
+    (2, 'Carte Pays de Montbéliard', 'carte-pma', true, false, 'Pays de Montbéliard', 'Réemploi et réparation',
+        'liste', '', null, null, false, true, false),
+    (3, 'Carte nationale', 'carte-nationale', false, true, 'La Carte', '', 'carte', '', null,
+        st_geomfromtext('POLYGON((-5 41, 10 41, 10 51.5, -5 51.5, -5 41))', 4326), false, false, true);
 insert into qfdmo_carteconfig_epci (carteconfig_id, epci_id)
 select case code when '200043123' then 1 when '200065647' then 2 else 3 end, id
 from qfdmo_epci;
