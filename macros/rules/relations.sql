@@ -31,15 +31,15 @@ select acteur_id, {{ columns | join(', ') }} from from_acteurs
 {#-
     Rule 3: the rows of a relation as the map shows them: an actor keeps its own rows, a
     parent also absorbs those of its ACTIF children, without duplicates
-    (int_acteurs__relation_owners says whose rows go where).
+    (int_acteurs__relation_owners says whose rows go where; open data gives its own owners).
 -#}
-{% macro absorbed_relation(own_model, columns) %}
+{% macro absorbed_relation(own_model, columns, owners_model=none) %}
 with own as (
     select * from {{ own_model }}
 ),
 
 owners as (
-    select source_acteur_id, acteur_id from {{ ref('int_acteurs__relation_owners') }}
+    select source_acteur_id, acteur_id from {{ owners_model or ref('int_acteurs__relation_owners') }}
 )
 
 select distinct owners.acteur_id, {% for column in columns %}own.{{ column }}{{ ', ' if not loop.last }}{% endfor %}

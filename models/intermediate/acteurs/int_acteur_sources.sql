@@ -1,7 +1,8 @@
 {{ config(indexes=[{'columns': ['acteur_id']}]) }}
 
--- Rule 3: the sources of each actor: its own, and for a parent those of its ACTIF children
--- (a child keeps its own too, for the admin view).
+-- Rule 3: the sources of each actor: its own, and for a parent those of its ACTIF children.
+-- A child has no row of its own (its source_id says where it comes from), as production has
+-- it in the admin view.
 with acteurs as (
     select
         identifiant_unique,
@@ -15,29 +16,10 @@ owners as (
         source_acteur_id,
         acteur_id
     from {{ ref('int_acteurs__relation_owners') }}
-),
-
-absorbed as (
-    select
-        owners.acteur_id,
-        acteurs.source_id
-    from owners
-    inner join acteurs on owners.source_acteur_id = acteurs.identifiant_unique
-),
-
-own as (
-    select
-        identifiant_unique as acteur_id,
-        source_id
-    from acteurs
 )
 
-select
-    acteur_id,
-    source_id
-from absorbed
-union
-select
-    acteur_id,
-    source_id
-from own
+select distinct
+    owners.acteur_id,
+    acteurs.source_id
+from owners
+inner join acteurs on owners.source_acteur_id = acteurs.identifiant_unique

@@ -20,6 +20,13 @@ communes as (
     select * from {{ ref('int_acteurs__communes') }}
 ),
 
+public_ids as (
+    select
+        identifiant_unique,
+        uuid
+    from {{ ref('int_acteurs__public_ids') }}
+),
+
 epcis as (
     select
         id,
@@ -37,7 +44,7 @@ in_open_data as (
 
 select
     acteurs.identifiant_unique,
-    {{ stable_uuid('acteurs.identifiant_unique') }} as uuid,
+    public_ids.uuid,
     {%- for column in acteur_text_columns() %}
     acteurs.{{ column }},
     {%- endfor %}
@@ -71,5 +78,6 @@ select
     st_x(acteurs.location::geometry) as longitude
 from acteurs
 left join children on acteurs.identifiant_unique = children.identifiant_unique
+inner join public_ids on acteurs.identifiant_unique = public_ids.identifiant_unique
 left join communes on acteurs.identifiant_unique = communes.identifiant_unique
 left join epcis on communes.code_epci = epcis.code

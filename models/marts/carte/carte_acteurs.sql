@@ -16,6 +16,13 @@ communes as (
     select * from {{ ref('int_acteurs__communes') }}
 ),
 
+public_ids as (
+    select
+        identifiant_unique,
+        uuid
+    from {{ ref('int_acteurs__public_ids') }}
+),
+
 epcis as (
     select
         id,
@@ -39,7 +46,7 @@ shown as (
 
 select
     shown.identifiant_unique,
-    {{ stable_uuid('shown.identifiant_unique') }} as uuid,
+    public_ids.uuid,
     {%- for column in acteur_text_columns() %}
     shown.{{ column }},
     {%- endfor %}
@@ -57,5 +64,6 @@ select
     communes.code_epci,
     epcis.id as epci_id
 from shown
+inner join public_ids on shown.identifiant_unique = public_ids.identifiant_unique
 left join communes on shown.identifiant_unique = communes.identifiant_unique
 left join epcis on communes.code_epci = epcis.code

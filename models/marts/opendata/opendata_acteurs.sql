@@ -1,9 +1,9 @@
 {{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
 
--- The open-data export: one row per actor of the map whose source (a parent: one of its
--- ACTIF children's) is under OPEN_LICENSE, with its contributors, labels, services and, per
--- action, the codes of its sub-categories. Mobile numbers and the addresses of home-only
--- actors are left out.
+-- The open-data export: one row per actor of the map's rules 1-4 (home-only actors included)
+-- whose source is under OPEN_LICENSE, or a parent of such ACTIF children, built from those
+-- open children only; with its contributors, labels, services and, per action, the codes of
+-- its sub-categories. Mobile numbers and the addresses of home-only actors are left out.
 {#- One column per action of the webapp (none in a unit test, whose inputs are not tables). -#}
 {%- set action_codes = [] %}
 {%- set actions_table = ref('stg_webapp__actions') %}
@@ -13,8 +13,30 @@
 ).columns[0].values() %}
 {%- endif %}
 
-with acteurs as (
-    select * from {{ ref('carte_acteurs') }}
+with resolved as (
+    select * from {{ ref('int_acteurs__resolved') }}
+),
+
+offered as (
+    select distinct acteur_id from {{ ref('opendata_proposition_sous_categories') }}
+),
+
+acteurs as (
+    -- rules 1-4 but for home-only actors, on the open relations
+    select
+        resolved.*,
+        public_ids.uuid
+    from resolved
+    inner join {{ ref('int_acteurs__public_ids') }} as public_ids
+        on resolved.identifiant_unique = public_ids.identifiant_unique
+    where not resolved.is_child
+        and resolved.statut = 'ACTIF'
+        and (resolved.parent_id is null or resolved.parent_statut = 'ACTIF')
+        and lower(resolved.public_accueilli) not in ('aucun', 'professionnels')
+        and exists (
+            select from offered
+            where offered.acteur_id = resolved.identifiant_unique
+        )
 ),
 
 sources as (
@@ -29,7 +51,7 @@ owners as (
     select
         source_acteur_id,
         acteur_id
-    from {{ ref('int_acteurs__relation_owners') }}
+    from {{ ref('opendata_relation_owners') }}
 ),
 
 contributions as (
@@ -59,33 +81,32 @@ contributors as (
 
 labels as (
     select
-        carte_labels.acteur_id,
+        open_labels.acteur_id,
         string_agg(l.code, '|' order by l.code) as codes
-    from {{ ref('carte_acteur_labels') }} as carte_labels
-    inner join {{ ref('stg_webapp__labels') }} as l on carte_labels.labelqualite_id = l.id
-    group by carte_labels.acteur_id
+    from {{ ref('opendata_acteur_labels') }} as open_labels
+    inner join {{ ref('stg_webapp__labels') }} as l on open_labels.labelqualite_id = l.id
+    group by open_labels.acteur_id
 ),
 
 services as (
     select
-        carte_services.acteur_id,
+        open_services.acteur_id,
         string_agg(s.code, '|' order by s.code) as codes
-    from {{ ref('carte_acteur_services') }} as carte_services
-    inner join {{ ref('stg_webapp__acteur_services') }} as s on carte_services.acteurservice_id = s.id
-    group by carte_services.acteur_id
+    from {{ ref('opendata_acteur_services') }} as open_services
+    inner join {{ ref('stg_webapp__acteur_services') }} as s on open_services.acteurservice_id = s.id
+    group by open_services.acteur_id
 ),
 
 offers as (
     select
-        propositions.acteur_id,
+        pairs.acteur_id,
         actions.code as action_code,
         string_agg(sous_categories.code, '|' order by sous_categories.code) as codes
-    from {{ ref('carte_propositions') }} as propositions
-    inner join {{ ref('carte_proposition_sous_categories') }} as links on propositions.id = links.proposition_id
-    inner join {{ ref('stg_webapp__actions') }} as actions on propositions.action_id = actions.id
+    from {{ ref('opendata_proposition_sous_categories') }} as pairs
+    inner join {{ ref('stg_webapp__actions') }} as actions on pairs.action_id = actions.id
     inner join {{ ref('stg_webapp__sous_categories_objet') }} as sous_categories
-        on links.souscategorieobjet_id = sous_categories.id
-    group by propositions.acteur_id, actions.code
+        on pairs.souscategorieobjet_id = sous_categories.id
+    group by pairs.acteur_id, actions.code
 ),
 
 offers_by_action as (
@@ -104,11 +125,11 @@ select
     acteurs.nom,
     acteurs.nom_commercial,
     acteurs.nom_officiel,
-    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.adresse end as adresse,
-    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.adresse_complement end
+    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.adresse end as adresse,
+    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.adresse_complement end
         as adresse_complement,
-    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.code_postal end as code_postal,
-    case when acteurs.lieu_prestation = 'A_DOMICILE' then '' else acteurs.ville end as ville,
+    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.code_postal end as code_postal,
+    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.ville end as ville,
     acteurs.url,
     acteurs.email,
     case when acteurs.telephone ~ '^(0[67]|\+33 ?[67])' then '' else acteurs.telephone end as telephone,
