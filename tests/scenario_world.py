@@ -45,8 +45,9 @@ class World:
         return identifiant
 
     def revision(self, identifiant: str, **fields) -> str:
-        values = {"identifiant_unique": identifiant, "cree_le": "2025-02-01T00:00:00+00:00",
-                  "modifie_le": "2025-07-01T00:00:00+00:00", **fields}
+        # public_accueilli and reprise are NOT NULL without default in the real schema ('' overrides nothing)
+        values = {"identifiant_unique": identifiant, "public_accueilli": "", "reprise": "",
+                  "cree_le": "2025-02-01T00:00:00+00:00", "modifie_le": "2025-07-01T00:00:00+00:00", **fields}
         self._insert("qfdmo_revisionacteur", values)
         return identifiant
 

@@ -23,7 +23,7 @@ from lacarte.settings import Settings
 from lacarte.steps import DEPLOY, MAIN, step_named
 from tests.platform_pair import PROJECT, Pair
 
-SOURCES_YAML = PROJECT.root / "models" / "staging" / "webapp" / "_webapp__models.yml"
+SOURCES_YAML = PROJECT.root / "models" / "staging" / "webapp" / "_webapp__sources.yml"
 LACARTE = str(Path(sys.executable).with_name("lacarte"))
 
 
@@ -87,9 +87,9 @@ def project_copy(tmp_path) -> Project:
 
 
 def test_personal_tables_are_never_linked_whatever_the_sources_say(linked_pair: Pair, project_copy: Project):
-    real = yaml.safe_load((project_copy.root / "models/staging/webapp/_webapp__models.yml").read_text())
+    real = yaml.safe_load((project_copy.root / "models/staging/webapp/_webapp__sources.yml").read_text())
     real["sources"][0]["tables"] += [{"name": "auth_user"}, {"name": "data_suggestion"}]
-    (project_copy.root / "models/staging/webapp/_webapp__models.yml").write_text(yaml.safe_dump(real))
+    (project_copy.root / "models/staging/webapp/_webapp__sources.yml").write_text(yaml.safe_dump(real))
     settings = Settings(project_copy, environ={**linked_pair.settings.values,
                                                "DBT_TARGET_PATH": str(project_copy.root / "target")})
     before = link_snapshot(linked_pair)

@@ -4,7 +4,9 @@ displayed tables and the admin view; the publication's guarantees."""
 from __future__ import annotations
 
 import json
+import re
 import threading
+import uuid
 
 import psycopg
 import pytest
@@ -15,6 +17,8 @@ from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS, MAIN
 from tests.platform_pair import Pair
 from tests.scenario_world import PARENT, PARENT_INACTIF, PARENT_LONE, PARENT_MIXED
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 def rebuild_and_publish(pair: Pair) -> None:
@@ -200,9 +204,13 @@ def test_the_admin_view_keeps_each_actor_s_own_relations(world: Pair):
     # A child keeps its own, even INACTIF, even off the map.
     assert vue_propositions(world, "scn_child_inactif") == {3: {30}}
     assert relation(world, "qfdmo_vueacteur_labels", "labelqualite_id", "scn_child_inactif", key="vueacteur_id") == [5]
-    # Sources as on the map: a parent lists its ACTIF children's; a child its own.
+    # Sources as on the map: a parent lists its ACTIF children's; a child has no row of its own
+    # (its source_id says where it comes from), as production has it.
     assert relation(world, "qfdmo_vueacteur_sources", "source_id", PARENT, key="vueacteur_id") == [1, 4]
-    assert relation(world, "qfdmo_vueacteur_sources", "source_id", "scn_child_inactif", key="vueacteur_id") == [5]
+    for child in ("scn_child_a", "scn_child_b", "scn_child_inactif"):
+        assert relation(world, "qfdmo_vueacteur_sources", "source_id", child, key="vueacteur_id") == [], child
+    assert vue(world, "scn_child_inactif")["source_id"] == 5
+    assert relation(world, "qfdmo_vueacteur_sources", "source_id", "scn_plain", key="vueacteur_id") == [1]
     # A proposition without sub-category is the actor's all the same.
     assert vue_propositions(world, "scn_no_sous_categorie") == {1: set()}
     # Relations from the revision side only (rule 2).
@@ -222,6 +230,55 @@ def test_the_admin_view_coordinates_territory_and_open_data(world: Pair):
     uuids = world.query("webapp", """select count(*) from qfdmo_vueacteur v join qfdmo_displayedacteur d
         using (identifiant_unique) where v.uuid <> d.uuid""")
     assert uuids == [(0,)]
+
+
+def open_data(pair: Pair, identifiant: str) -> dict | None:
+    with pair.connect("warehouse") as conn:
+        cursor = conn.execute("select * from marts.opendata_acteurs where identifiant_unique = %s", [identifiant])
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c.name for c in cursor.description], row, strict=True))
+
+
+def test_open_data_builds_a_parent_from_its_open_children_only(world: Pair):
+    # PARENT's ACTIF children: scn_child_a (ADEME, OPEN_LICENSE) and scn_child_b (Emmaüs, ODBL).
+    parent = open_data(world, PARENT)
+    assert parent["identifiants_des_contributeurs"] == {"ADEME": "scn_child_a"}
+    assert parent["paternite"] == "Que faire de mes objets et déchets|ADEME|ADEME"
+    assert parent["reparer"] == "chaussures|vetement"      # child_a's, not child_b's linge_de_maison
+    assert parent["donner"] == ""                          # only child_b offers it
+    assert parent["labels"] == "ess"                       # the parent's own and child_a's, not child_b's refashion
+    on_the_map = propositions(world, PARENT)               # the map still absorbs both
+    assert on_the_map[1] == {1, 2, 5} and on_the_map[2] == {7}
+    assert open_data(world, "scn_renamed") is None         # Refashion: CC_BY_NC_SA
+
+
+def test_open_data_holds_home_only_actors_with_their_address_emptied(world: Pair):
+    assert displayed(world, "scn_domicile") is None
+    home = open_data(world, "scn_domicile")
+    assert home is not None
+    assert (home["adresse"], home["adresse_complement"], home["code_postal"], home["ville"]) == ("", "", "", "")
+    assert vue(world, "scn_domicile")["est_dans_opendata"] is True
+    assert open_data(world, "scn_plain")["adresse"] == "1 rue de la Gare"
+
+
+def shortuuid_of(name: str) -> str:
+    """Production's public id, as Python's shortuuid.uuid(name=...) computes it (rule 5)."""
+    namespace = uuid.NAMESPACE_URL if name.lower().startswith(("http://", "https://")) else uuid.NAMESPACE_DNS
+    number, digits = uuid.uuid5(namespace, name).int, ""
+    while number:
+        number, digit = divmod(number, 57)
+        digits += ALPHABET[digit]
+    return (digits + ALPHABET[0] * (22 - len(digits)))[::-1]
+
+
+def test_every_published_uuid_is_productions(world: Pair):
+    for table in ("qfdmo_displayedacteur", "qfdmo_vueacteur"):
+        rows = world.query("webapp", f"select identifiant_unique, uuid from {table}")
+        assert len(rows) > 1000
+        assert all(re.fullmatch(f"[{ALPHABET}]{{22}}", public) for _, public in rows), table
+        assert [public for _, public in rows] == [shortuuid_of(key) for key, _ in rows], table
+    in_open_data = world.query("warehouse", "select identifiant_unique, uuid from marts.opendata_acteurs")
+    assert in_open_data and all(public == shortuuid_of(key) for key, public in in_open_data)
 
 
 def test_no_orphans_and_every_id_unique(world: Pair):

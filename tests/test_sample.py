@@ -26,9 +26,24 @@ from tests.platform_pair import PROJECT, Pair
 SAMPLE = "webapp_sample"
 LACARTE = str(Path(sys.executable).with_name("lacarte"))
 PERSONAL = ["auth_user", "auth_user_groups", "auth_user_user_permissions", "django_session", "django_admin_log",
-            "wagtailusers_userprofile", "wagtailadmin_editingsession", "wagtailcore_comment"]
-EXCLUDED = ["data_suggestion", "data_suggestioncohorte", "data_suggestionunitaire", "data_bancache",
-            "django_tasks_database_dbtaskresult"]
+            "wagtailusers_userprofile", "wagtailadmin_editingsession", "wagtailadmin_formstate", "wagtailcore_comment",
+            "wagtailcore_commentreply", "wagtailcore_pagesubscription", "wagtailcore_pagelogentry",
+            "wagtailcore_modellogentry", "wagtailcore_workflowstate", "wagtailcore_taskstate", "wagtailcore_uploadedfile",
+            "wagtailforms_formsubmission"]
+EXCLUDED = ["data_suggestion", "data_suggestioncohorte", "data_suggestiongroupe", "data_suggestionunitaire",
+            "data_suggestionlog", "data_bancache", "django_tasks_database_dbtaskresult"]
+# Content the web app's pages need, copied whole (its references to people set to NULL).
+CONTENT = ["wagtailcore_page", "wagtailcore_revision", "wagtailcore_site", "wagtailcore_locale", "wagtailimages_image",
+           "wagtailimages_rendition", "wagtaildocs_document", "wagtailmenus_mainmenuitem", "wagtailmenus_flatmenuitem",
+           "wagtail_localize_stringtranslation", "wagtail_localize_segmentoverride", "wagtail_localize_translationlog",
+           "sites_conformes_content_manager_contentpage", "sites_conformes_blog_blogentrypage", "qfdmd_homepage",
+           "qfdmd_produitpage", "qfdmd_synonyme", "search_searchterm", "taggit_taggeditem", "django_content_type",
+           "auth_group", "auth_permission", "wagtailcore_grouppagepermission"]
+# Every column of copied content that names a person.
+PEOPLE = {"wagtailcore_page": ["owner_id", "locked_by_id"], "wagtailcore_revision": ["user_id"],
+          "wagtailimages_image": ["uploaded_by_user_id"], "wagtaildocs_document": ["uploaded_by_user_id"],
+          "wagtail_localize_stringtranslation": ["last_translated_by_id"],
+          "wagtail_localize_segmentoverride": ["last_translated_by_id"]}
 SAMPLE_CHECKSUM = """select md5(string_agg(t, '|' order by t)) from (
     select 'a' || md5(string_agg(a::text, ',' order by identifiant_unique)) t from qfdmo_acteur a
     union all select 'd' || md5(string_agg(d::text, ',' order by identifiant_unique)) from qfdmo_displayedacteur d
@@ -58,11 +73,16 @@ def count(pair: Pair, table: str, dbname: str) -> int:
 
 def test_sample_holds_the_territories_and_no_personal_data(sampled: Pair):
     for table in PERSONAL + EXCLUDED:
+        assert count(sampled, table, "webapp") > 0, f"the demo data should give {table} rows"
         assert count(sampled, table, SAMPLE) == 0, table
-    assert count(sampled, "wagtailcore_page", SAMPLE) == count(sampled, "wagtailcore_page", "webapp") > 0
-    users = sampled.query("webapp", """select count(*) from wagtailcore_page
-        where owner_id is not null or locked_by_id is not null""", dbname=SAMPLE)
-    assert users == [(0,)]
+    for table in CONTENT:
+        assert count(sampled, table, SAMPLE) == count(sampled, table, "webapp") > 0, table
+    for table, columns in PEOPLE.items():
+        named = " or ".join(f"{c} is not null" for c in columns)
+        assert sampled.query("webapp", f"select count(*) from {table} where {named}")[0][0] > 0, table
+        assert sampled.query("webapp", f"select count(*) from {table} where {named}", dbname=SAMPLE) == [(0,)], table
+    migrations = "select * from django_migrations order by id"
+    assert sampled.query("webapp", migrations, dbname=SAMPLE) == sampled.query("webapp", migrations)
     assert count(sampled, "qfdmd_produitpage_sous_categorie_objet", SAMPLE) > 0
     per_epci = dict(sampled.query("webapp", """select e.code, count(*) from qfdmo_displayedacteur a
         join qfdmo_epci e on e.id = a.epci_id group by 1""", dbname=SAMPLE))

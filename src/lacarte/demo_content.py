@@ -83,9 +83,10 @@ class ContentWriter:
         for index, row in enumerate(rows):
             filled = {column: neutral_value(table, column, column_type, index)
                       for column, column_type in required.items() if column not in row}
-            given = {k: Jsonb(v) if k in json_columns and v is not None and not isinstance(v, Jsonb) else v for k, v in row.items()}
+            given = {k: Jsonb(v) if k in json_columns and v is not None and not isinstance(v, Jsonb) else v
+                     for k, v in row.items()}
             full_rows.append({**filled, **given})
-        columns = list(full_rows[0])
+        columns = list(dict.fromkeys(column for row in full_rows for column in row))  # every row's, in order
         query = sql.SQL("insert into {} ({}) values ({})").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
             sql.SQL(", ").join(sql.Placeholder() * len(columns)))
