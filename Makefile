@@ -14,6 +14,7 @@ demo: install
 	$(LACARTE) demo-data --acteurs $(ACTEURS) --seed $(SEED)
 	$(LACARTE) deploy
 	$(LACARTE) run
+	$(LACARTE) opendata export
 	$(LACARTE) sample build
 	$(LACARTE) demo-edit --share 0.01
 	$(LACARTE) run --incremental

@@ -13,7 +13,7 @@ import pytest
 
 from lacarte.demo import generate
 from lacarte.pipeline import run_steps
-from lacarte.steps import DEPLOY, MAIN
+from lacarte.steps import DEPLOY, MAIN, OPENDATA
 from tests.platform_pair import PROJECT, Pair
 
 AIRFLOW_BIN = PROJECT.root / ".venv-airflow" / "bin"
@@ -74,6 +74,10 @@ def test_the_dags_run_the_steps_of_the_main_job(airflow_env):
     assert incremental["commands"]["incremental"].endswith("run --incremental")
     sample = found["dags"]["webapp_sample"]
     assert sample["schedule"] == "@weekly" and sample["tasks"] == ["build_sample"]
+    opendata = found["dags"]["opendata_export"]
+    assert opendata["schedule"] == "0 6 * * 1" and opendata["max_active_runs"] == 1  # Mondays, 06:00
+    assert opendata["tasks"] == [step.name for step in OPENDATA]
+    assert all(opendata["commands"][s.name].endswith(f"opendata {s.name}") for s in OPENDATA)
 
 
 @pytest.mark.parametrize("environment", ["production", "PRODUCTION ", "prod", ""])
@@ -108,6 +112,14 @@ def test_webapp_sample_dag_builds_the_sample(fresh_webapp: Pair, airflow_env):
     run = dags_test(airflow_env, "webapp_sample")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert fresh_webapp.query("webapp", "select count(*) > 0 from qfdmo_displayedacteur", dbname="webapp_sample") == [(True,)]
+
+
+def test_opendata_export_dag_writes_the_file_after_the_build(fresh_webapp: Pair, airflow_env, tmp_path):
+    run = dags_test({**airflow_env, "LACARTE_OPENDATA_DESTINATION": str(tmp_path)}, "opendata_export")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = (tmp_path / "acteurs.csv").read_text().count("\n") - 1
+    assert rows >= fresh_webapp.query("warehouse", "select count(*) from exposure.exposure_opendata_acteur")[0][0] > 0
+    assert (tmp_path / "datapackage.json").exists()
 
 
 def test_a_failed_step_stops_the_dag_before_publication(fresh_webapp: Pair, airflow_env):

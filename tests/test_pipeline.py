@@ -227,38 +227,11 @@ def test_the_admin_view_coordinates_territory_and_open_data(world: Pair):
     assert vue(world, "scn_renamed")["est_dans_opendata"] is False    # source Refashion: CC_BY_NC_SA
     assert vue(world, PARENT)["est_dans_opendata"] is True            # an ACTIF child from ADEME
     assert vue(world, "scn_inactif")["est_dans_opendata"] is False    # not on the map
+    assert vue(world, "scn_domicile")["est_dans_opendata"] is True    # home-only: not on the map, in open data
+    assert vue(world, "scn_domicile")["est_dans_carte"] is False
     uuids = world.query("webapp", """select count(*) from qfdmo_vueacteur v join qfdmo_displayedacteur d
         using (identifiant_unique) where v.uuid <> d.uuid""")
     assert uuids == [(0,)]
-
-
-def open_data(pair: Pair, identifiant: str) -> dict | None:
-    with pair.connect("warehouse") as conn:
-        cursor = conn.execute("select * from marts.opendata_acteurs where identifiant_unique = %s", [identifiant])
-        row = cursor.fetchone()
-        return None if row is None else dict(zip([c.name for c in cursor.description], row, strict=True))
-
-
-def test_open_data_builds_a_parent_from_its_open_children_only(world: Pair):
-    # PARENT's ACTIF children: scn_child_a (ADEME, OPEN_LICENSE) and scn_child_b (Emmaüs, ODBL).
-    parent = open_data(world, PARENT)
-    assert parent["identifiants_des_contributeurs"] == {"ADEME": "scn_child_a"}
-    assert parent["paternite"] == "Que faire de mes objets et déchets|ADEME|ADEME"
-    assert parent["reparer"] == "chaussures|vetement"      # child_a's, not child_b's linge_de_maison
-    assert parent["donner"] == ""                          # only child_b offers it
-    assert parent["labels"] == "ess"                       # the parent's own and child_a's, not child_b's refashion
-    on_the_map = propositions(world, PARENT)               # the map still absorbs both
-    assert on_the_map[1] == {1, 2, 5} and on_the_map[2] == {7}
-    assert open_data(world, "scn_renamed") is None         # Refashion: CC_BY_NC_SA
-
-
-def test_open_data_holds_home_only_actors_with_their_address_emptied(world: Pair):
-    assert displayed(world, "scn_domicile") is None
-    home = open_data(world, "scn_domicile")
-    assert home is not None
-    assert (home["adresse"], home["adresse_complement"], home["code_postal"], home["ville"]) == ("", "", "", "")
-    assert vue(world, "scn_domicile")["est_dans_opendata"] is True
-    assert open_data(world, "scn_plain")["adresse"] == "1 rue de la Gare"
 
 
 def shortuuid_of(name: str) -> str:

@@ -59,7 +59,6 @@
                             step{{ n - 1 }}.a / {{ group }} as a,
                             (step{{ n - 1 }}.a % {{ group }} * {{ limb }} + step{{ n - 1 }}.b) / {{ group }} as b,
                             (step{{ n - 1 }}.a % {{ group }} * {{ limb }} + step{{ n - 1 }}.b) % {{ group }} as r_b
-                        offset 0
                     ) as s
                     offset 0
                 ) as r

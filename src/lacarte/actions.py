@@ -1,5 +1,5 @@
 """The steps of lacarte.steps that are not dbt invocations: the pull, the record of a full
-build, and the confirmation of a publication."""
+build, the confirmation of a publication and the open-data export."""
 
 from __future__ import annotations
 
@@ -37,11 +37,18 @@ def _confirm(settings: Settings) -> Outcome:
     return Outcome(confirm(settings))
 
 
+def _opendata_export(settings: Settings) -> Outcome:
+    from lacarte.opendata.export import export_open_data
+
+    result = export_open_data(settings)
+    return Outcome(f"open data: {result.rows} actors in {result.destination}/{result.timestamped}")
+
+
 ACTIONS: dict[str, Callable[[Settings], Outcome]] = {
     "pull": _pull("incremental"),
     "pull_full": _pull("run", full_reason="the daily full run"),
     "pull_reconcile": _pull("reconcile", full_reason="the weekly full reconciliation", reconcile=True),
-    "mark_built": _mark_built, "confirm": _confirm,
+    "mark_built": _mark_built, "confirm": _confirm, "opendata_export": _opendata_export,
 }
 
 

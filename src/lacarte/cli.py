@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lacarte.errors import UserError
-from lacarte.steps import JOBS, NOTHING_CHANGED_EXIT_CODE
+from lacarte.steps import JOBS, NOTHING_CHANGED_EXIT_CODE, OPENDATA
 
 console = Console()
 err_console = Console(stderr=True)
@@ -193,6 +193,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- open data --------------------------------------------------------------------------------------
+def cmd_opendata(args: argparse.Namespace) -> int:
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    from lacarte.opendata.export import export_open_data
+
+    settings = _settings(args)
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("open data")
+
+        def on_message(message: str) -> None:
+            bar.update(task, description=f"open data: {message}")
+
+        def on_progress(written: int) -> None:
+            bar.update(task, description=f"open data: {written / 1e6:,.1f} MB written aside")
+
+        result = export_open_data(settings, to=args.to, keep=args.keep, on_message=on_message, on_progress=on_progress)
+    before = f" (was {result.previous_rows:,})" if result.previous_rows is not None else ""
+    console.print(f"open data: {result.rows:,} actors{before} in {result.destination}/{result.timestamped}, "
+                  f"now acteurs.csv with its datapackage.json"
+                  + (f"; removed {', '.join(result.removed)}" if result.removed else ""))
+    return 0
+
+
 # -- status -----------------------------------------------------------------------------------------
 def cmd_status(args: argparse.Namespace) -> int:
     from lacarte.status import print_status
@@ -233,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "nothing changed)")
     run.add_argument("--reconcile", action="store_true",
                      help="a full run whose publication compares every row the webapp holds (weekly)")
-    run.add_argument("--step", choices=sorted({s.name for name, job in JOBS.items() if name != "deploy" for s in job}),
+    run.add_argument("--step", choices=sorted({s.name for name, job in JOBS.items() if name not in ("deploy", "opendata")
+                                               for s in job}),
                      help="run one step only (what each Airflow task does)")
     run.add_argument("--list", action="store_true", help="list the steps")
     sample = add("sample", cmd_sample, "webapp_sample: build it aside and swap it in, or export it")
@@ -241,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("file", nargs="?", help="dump: the archive to write")
     sample.add_argument("--epci", nargs="+", metavar="CODE", help="build: EPCI codes instead of the seed's territories")
     sample.add_argument("--dry-run", action="store_true", help="build: print the plan and the copy rules, change nothing")
+    opendata = add("opendata", cmd_opendata, "the weekly open-data file: written aside, validated, then swapped in")
+    opendata.add_argument("action", choices=[step.name for step in OPENDATA],
+                          help="export: write the file and replace acteurs.csv")
+    opendata.add_argument("--to", metavar="DEST",
+                          help="a folder (default $LACARTE_OPENDATA_DESTINATION, else opendata/ in the project) "
+                               "or s3://BUCKET/PREFIX")
+    opendata.add_argument("--keep", type=int, help="timestamped copies kept (default var opendata_keep_files)")
     add("status", cmd_status, "the instances, the links, the published tables and the sample")
     return parser
 

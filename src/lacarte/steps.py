@@ -94,8 +94,15 @@ INCREMENTAL_JOB: tuple[Step, ...] = (
 # Weekly: a full run whose publication compares every row the webapp holds.
 RECONCILE: tuple[Step, ...] = _full_job("pull_reconcile", "a full run that compares the webapp's tables row by row")
 
+# Weekly (Monday morning): the open-data file, from the last completed full build (`lacarte
+# opendata export`; it refuses a failed or running full build).
+OPENDATA: tuple[Step, ...] = (
+    Step("export", "the open-data file written aside, validated against its Table Schema, then swapped in",
+         action="opendata_export"),
+)
+
 JOBS: dict[str, tuple[Step, ...]] = {"deploy": DEPLOY, "run": MAIN, "incremental": INCREMENTAL_JOB,
-                                     "reconcile": RECONCILE}
+                                     "reconcile": RECONCILE, "opendata": OPENDATA}
 
 
 def step_named(job: str, name: str) -> Step:

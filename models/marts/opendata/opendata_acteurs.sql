@@ -1,18 +1,13 @@
-{{ config(indexes=[{'columns': ['identifiant_unique'], 'unique': true}]) }}
+{{ config(indexes=[
+    {'columns': ['identifiant_unique'], 'unique': true},
+    {'columns': ['uuid'], 'unique': true},
+]) }}
 
--- The open-data export: one row per actor of the map's rules 1-4 (home-only actors included)
--- whose source is under OPEN_LICENSE, or a parent of such ACTIF children, built from those
--- open children only; with its contributors, labels, services and, per action, the codes of
--- its sub-categories. Mobile numbers and the addresses of home-only actors are left out.
-{#- One column per action of the webapp (none in a unit test, whose inputs are not tables). -#}
-{%- set action_codes = [] %}
-{%- set actions_table = ref('stg_webapp__actions') %}
-{%- if execute and actions_table.schema %}
-{%- set action_codes = run_query(
-    "select code from " ~ actions_table ~ " order by \"order\", code"
-).columns[0].values() %}
-{%- endif %}
-
+-- The actors of the open-data file: one row per actor of the map's rules 1-4 (home-only
+-- actors included) whose source is under OPEN_LICENSE, or a parent of such ACTIF children,
+-- built from those open children only, with its contributors and territory. What the file
+-- must not share is NULL here: mobile numbers (and every number of a source production
+-- withholds), the street address of home-only actors.
 with resolved as (
     select * from {{ ref('int_acteurs__resolved') }}
 ),
@@ -42,6 +37,7 @@ acteurs as (
 sources as (
     select
         id,
+        code,
         libelle,
         licence
     from {{ ref('stg_webapp__sources') }}
@@ -55,8 +51,8 @@ owners as (
 ),
 
 contributions as (
-    -- each actor's contributing rows: its own, or a parent's ACTIF children's
-    select
+    -- each actor's contributing rows: its own, or a parent's open ACTIF children's
+    select distinct
         owners.acteur_id,
         overlaid.source_id,
         overlaid.identifiant_externe
@@ -70,80 +66,68 @@ contributors as (
     select
         contributions.acteur_id,
         string_agg(distinct sources.libelle, '|' order by sources.libelle) as libelles,
-        -- one id per source: the smallest, whatever order the rows come in (the last key wins)
-        jsonb_object_agg(
-            sources.libelle, contributions.identifiant_externe order by contributions.identifiant_externe desc
-        ) as identifiants
+        -- one object per (source, id), in a stable order (production's format)
+        jsonb_agg(
+            jsonb_build_object(sources.libelle, contributions.identifiant_externe)
+            order by sources.libelle, contributions.identifiant_externe
+        ) as identifiants,
+        bool_or(sources.code in (
+            {%- for code in var('opendata_telephone_withheld_sources') %}
+            {{ sql_literal(code) }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        )) as withholds_telephone
     from contributions
     inner join sources on contributions.source_id = sources.id
     group by contributions.acteur_id
 ),
 
-labels as (
-    select
-        open_labels.acteur_id,
-        string_agg(l.code, '|' order by l.code) as codes
-    from {{ ref('opendata_acteur_labels') }} as open_labels
-    inner join {{ ref('stg_webapp__labels') }} as l on open_labels.labelqualite_id = l.id
-    group by open_labels.acteur_id
+communes as (
+    select * from {{ ref('int_acteurs__communes') }}
 ),
 
-services as (
-    select
-        open_services.acteur_id,
-        string_agg(s.code, '|' order by s.code) as codes
-    from {{ ref('opendata_acteur_services') }} as open_services
-    inner join {{ ref('stg_webapp__acteur_services') }} as s on open_services.acteurservice_id = s.id
-    group by open_services.acteur_id
-),
-
-offers as (
-    select
-        pairs.acteur_id,
-        actions.code as action_code,
-        string_agg(sous_categories.code, '|' order by sous_categories.code) as codes
-    from {{ ref('opendata_proposition_sous_categories') }} as pairs
-    inner join {{ ref('stg_webapp__actions') }} as actions on pairs.action_id = actions.id
-    inner join {{ ref('stg_webapp__sous_categories_objet') }} as sous_categories
-        on pairs.souscategorieobjet_id = sous_categories.id
-    group by pairs.acteur_id, actions.code
-),
-
-offers_by_action as (
-    select
-        {%- for code in action_codes %}
-        max(codes) filter (where action_code = {{ sql_literal(code) }}) as {{ adapter.quote(code) }},
-        {%- endfor %}
-        acteur_id
-    from offers
-    group by acteur_id
+epcis as (
+    select distinct
+        code_epci,
+        nom_epci
+    from {{ ref('communes') }}
 )
 
 select
     acteurs.identifiant_unique,
     acteurs.uuid,
-    acteurs.nom,
-    acteurs.nom_commercial,
-    acteurs.nom_officiel,
-    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.adresse end as adresse,
-    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.adresse_complement end
-        as adresse_complement,
-    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.code_postal end as code_postal,
-    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then '' else acteurs.ville end as ville,
-    acteurs.url,
-    acteurs.email,
-    case when acteurs.telephone ~ '^(0[67]|\+33 ?[67])' then '' else acteurs.telephone end as telephone,
-    st_y(acteurs.location::geometry) as latitude,
-    st_x(acteurs.location::geometry) as longitude,
     'Que faire de mes objets et déchets|ADEME|' || contributors.libelles as paternite,
     contributors.identifiants as identifiants_des_contributeurs,
-    coalesce(labels.codes, '') as labels,
-    {%- for code in action_codes %}
-    coalesce(offers_by_action.{{ adapter.quote(code) }}, '') as {{ adapter.quote(code) }},
-    {%- endfor %}
-    coalesce(services.codes, '') as services
+    acteurs.nom,
+    acteurs.nom_commercial,
+    acteurs.siren,
+    acteurs.siret,
+    acteurs.description,
+    acteurs.acteur_type_id,
+    acteurs.url,
+    case
+        when acteurs.telephone ~ '^(0[67]|\+33 ?[67])' or contributors.withholds_telephone then null
+        else acteurs.telephone
+    end as telephone,
+    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then null else acteurs.adresse end as adresse,
+    case when acteurs.lieu_prestation_resolved = 'A_DOMICILE' then null else acteurs.adresse_complement end
+        as adresse_complement,
+    acteurs.code_postal,
+    acteurs.ville,
+    coalesce(communes.code_commune_insee, '') as code_commune_insee,
+    communes.code_epci,
+    epcis.nom_epci,
+    st_y(acteurs.location::geometry) as latitude,
+    st_x(acteurs.location::geometry) as longitude,
+    acteurs.public_accueilli,
+    acteurs.reprise,
+    acteurs.exclusivite_de_reprisereparation,
+    acteurs.uniquement_sur_rdv,
+    acteurs.consignes_dacces,
+    acteurs.horaires_description,
+    acteurs.horaires_osm,
+    acteurs.lieu_prestation_resolved as lieu_prestation,
+    acteurs.modifie_le
 from acteurs
 inner join contributors on acteurs.identifiant_unique = contributors.acteur_id
-left join labels on acteurs.identifiant_unique = labels.acteur_id
-left join services on acteurs.identifiant_unique = services.acteur_id
-left join offers_by_action on acteurs.identifiant_unique = offers_by_action.acteur_id
+left join communes on acteurs.identifiant_unique = communes.identifiant_unique
+left join epcis on communes.code_epci = epcis.code_epci

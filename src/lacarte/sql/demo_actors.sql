@@ -57,7 +57,7 @@ select
             replace(p.nom_commune, '-', ' ')])[pg_temp.h(a.i, 11, 4) + 1] end,
     case when a.digital or pg_temp.h(a.i, 12, 4) = 0 then 'https://example.org/acteur/' || a.i else '' end,
     case when pg_temp.h(a.i, 13, 3) = 0 then 'contact' || a.i || '@example.org' else '' end,
-    case when pg_temp.h(a.i, 14, 2) = 0 then '0' || (1 + pg_temp.h(a.i, 15, 5)) || lpad(pg_temp.h(a.i, 16, 100000000)::text, 8, '0') else '' end,
+    case when pg_temp.h(a.i, 14, 2) = 0 then '0' || (1 + pg_temp.h(a.i, 15, 7)) || lpad(pg_temp.h(a.i, 16, 100000000)::text, 8, '0') else '' end,
     '', '',
     lpad(pg_temp.h(a.i, 17, 1000000000)::text, 9, '0'),
     lpad(pg_temp.h(a.i, 17, 1000000000)::text, 9, '0') || lpad(pg_temp.h(a.i, 18, 100000)::text, 5, '0'),
