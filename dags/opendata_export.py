@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, chain
 
-from lacarte.steps import OPENDATA
+from lacarte.steps import OPENDATA, number_setting
 
 LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
 PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
-RETRIES = int(os.environ.get("LACARTE_AIRFLOW_RETRIES", "1"))
+RETRIES = number_setting(os.environ, "LACARTE_AIRFLOW_RETRIES", 1)
 
 with DAG(
     dag_id="opendata_export",

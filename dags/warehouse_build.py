@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, chain
 
-from lacarte.steps import MAIN
+from lacarte.steps import MAIN, number_setting
 
 # The `lacarte` command of the project's environment, and the dbt project it runs.
 LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
 PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 # Retries of a failed task (0 in the tests: `airflow dags test` would wait for them).
-RETRIES = int(os.environ.get("LACARTE_AIRFLOW_RETRIES", "1"))
+RETRIES = number_setting(os.environ, "LACARTE_AIRFLOW_RETRIES", 1)
 
 
 def lacarte_command(*args: str) -> str:

@@ -2,9 +2,10 @@
 changed in the webapp since the last run, with their parents and children, rebuilt and
 published as a change set.
 
-One run at a time (max_active_runs=1, and the warehouse's job lock: a run is skipped while
-the daily job holds it). When nothing changed and nothing is owed the command exits 99 and
-the task is marked skipped. The DAG imports only lacarte.steps (no dbt): parsing stays instant.
+One run at a time (max_active_runs=1, and the warehouse's job lock). When nothing changed and
+nothing is owed the command exits 99 and the task is marked skipped; while another job holds
+the warehouse it does nothing and exits 75, and the task fails: the map may be going stale
+(`lacarte status` shows which job holds the warehouse and since when). The DAG imports only lacarte.steps (no dbt): parsing stays instant.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
-from lacarte.steps import NOTHING_CHANGED_EXIT_CODE
+from lacarte.steps import NOTHING_CHANGED_EXIT_CODE, number_setting
 
 LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
 PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 # Minutes between two runs (the map follows the webapp within about this plus one run).
-INTERVAL = timedelta(minutes=float(os.environ.get("LACARTE_INCREMENTAL_MINUTES", "1")))
+INTERVAL = timedelta(minutes=number_setting(os.environ, "LACARTE_INCREMENTAL_MINUTES", 1, kind=float, exclusive=True))
 
 with DAG(
     dag_id="warehouse_incremental",

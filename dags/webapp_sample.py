@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
+from lacarte.steps import number_setting
+
 LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
 PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
-RETRIES = int(os.environ.get("LACARTE_AIRFLOW_RETRIES", "1"))
+RETRIES = number_setting(os.environ, "LACARTE_AIRFLOW_RETRIES", 1)
 SAMPLED_HERE = os.environ.get("LACARTE_ENVIRONMENT", "local").strip().casefold() in {"local", "preprod"}
 
 with DAG(

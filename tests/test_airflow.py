@@ -86,6 +86,16 @@ def test_the_sample_dag_is_scheduled_only_where_a_sample_belongs(airflow_env, en
     assert found["dags"]["webapp_sample"]["schedule"] is None
 
 
+@pytest.mark.parametrize("variable, value", [
+    ("LACARTE_INCREMENTAL_MINUTES", "0"), ("LACARTE_INCREMENTAL_MINUTES", "abc"), ("LACARTE_INCREMENTAL_MINUTES", "-1"),
+    ("LACARTE_AIRFLOW_RETRIES", "1.5"), ("LACARTE_AIRFLOW_RETRIES", "-1"),
+])
+def test_a_bad_dag_setting_is_an_error_naming_its_variable(airflow_env, variable: str, value: str):
+    found = inspect_dags({**airflow_env, variable: value})
+    assert found["errors"], f"{variable}={value!r} was accepted"
+    assert all(variable in error for error in found["errors"].values())
+
+
 def dags_test(env: dict[str, str], dag_id: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(AIRFLOW_BIN / "airflow"), "dags", "test", dag_id], env=env, capture_output=True,
                           text=True, timeout=900)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lacarte.changes.pull import code_hash
 from lacarte.dbt import DbtFailure
 from lacarte.pipeline import JobResult, run_steps
-from lacarte.steps import JOBS
+from lacarte.steps import JOBS, WAREHOUSE_BUSY_EXIT_CODE
 from tests.conftest import make_world
 from tests.edits import EDITS, apply_edits
 from tests.platform_pair import Pair, report_statistics_now
@@ -225,18 +225,49 @@ def test_status_shows_the_last_runs_and_the_freshness(cycles: Pair):
 
 
 def test_an_incremental_run_is_skipped_while_the_daily_job_holds_the_warehouse(cycles: Pair):
+    from tests.test_links import cli
+
     pair = cycles
     edit(pair, [("update_actor", 71)])
     daily = JOBS["run"]
     run_steps(pair.settings, daily[:1], quiet=True, job="run")  # the daily job's first task holds the lock
     try:
         skipped = run_job(pair, "incremental")
-        assert skipped.nothing_changed and skipped.seconds == {}
+        assert skipped.busy and not skipped.nothing_changed and skipped.seconds == {}
         assert any("job run holds the warehouse" in m for m in skipped.messages)
+        # the command says so with its own exit code (not 99, "nothing changed"), and status names the holder
+        busy = cli(pair, "run", "--incremental")
+        assert busy.returncode == WAREHOUSE_BUSY_EXIT_CODE, busy.stdout[-2000:] + busy.stderr[-2000:]
+        assert "another job holds the warehouse" in busy.stderr
+        status = cli(pair, "status")
+        assert "warehouse lock: held by job run since" in status.stdout
     finally:
         run_steps(pair.settings, daily[1:], quiet=True, job="run")  # its last task gives it back
     after = run_job(pair, "incremental")
     assert not any("holds the warehouse" in m for m in after.messages)
+    assert "warehouse lock: free" in cli(pair, "status").stdout
+
+
+def test_two_incremental_runs_started_at_once_never_both_hold_the_warehouse(cycles: Pair):
+    import threading
+    from datetime import timedelta
+
+    from lacarte.changes.lock import acquire, release
+
+    for _round in range(15):
+        barrier, taken = threading.Barrier(2), []
+
+        def take() -> None:
+            barrier.wait()
+            taken.append(acquire(cycles.settings, "incremental", wait=timedelta(0))[0])
+
+        threads = [threading.Thread(target=take) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        release(cycles.settings, "incremental")
+        assert sorted(taken) == [False, True]
 
 
 def test_a_slice_built_before_the_last_pull_is_never_merged(cycles: Pair):

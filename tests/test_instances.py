@@ -14,7 +14,8 @@ import pytest
 from lacarte.db import connect
 from lacarte.errors import UserError
 from lacarte.instances import pgbin
-from lacarte.instances.cluster import Instances, free_port
+from lacarte.instances.cluster import Instances
+from lacarte.ports import free_port
 from lacarte.settings import Settings
 from tests.platform_pair import PROJECT, Pair, throwaway_pair
 

@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 from lacarte.errors import StepFailure, UserError
-from lacarte.instances.cluster import free_port
 from lacarte.opendata.export import export_open_data
+from lacarte.ports import free_port
 from tests.platform_pair import Pair
 from tests.scenario_world import PARENT
 

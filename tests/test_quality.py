@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from lacarte.dbt import target_path
+from lacarte.ports import free_port
 from tests.platform_pair import PROJECT, Pair
 
 BIN = Path(sys.executable).parent
@@ -53,12 +54,6 @@ def test_sql_is_sqlfluff_clean(world: Pair):
     result = subprocess.run([str(BIN / "sqlfluff"), "lint", "models", "analyses", "--processes", "2"],
                             cwd=PROJECT.root, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_documentation_site_renders_every_page_in_chromium(world: Pair, tmp_path):

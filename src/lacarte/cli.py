@@ -1,8 +1,9 @@
 """The `lacarte` command: every tool of the platform, one subcommand each.
 
 Exit codes: 0 done; 1 a step failed (rerun after fixing: every step is atomic or
-idempotent); 2 bad configuration or input (nothing was done); 99 an incremental run found
-nothing changed and nothing owed (Airflow marks the task skipped).
+idempotent); 2 bad configuration or input (nothing was done); 75 another job holds the
+warehouse, nothing was done (`lacarte status` shows which; Airflow marks the task failed);
+99 an incremental run found nothing changed and nothing owed (Airflow marks the task skipped).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lacarte.errors import UserError
-from lacarte.steps import JOBS, NOTHING_CHANGED_EXIT_CODE, OPENDATA
+from lacarte.steps import JOBS, NOTHING_CHANGED_EXIT_CODE, OPENDATA, WAREHOUSE_BUSY_EXIT_CODE
 
 console = Console()
 err_console = Console(stderr=True)
@@ -125,6 +126,10 @@ def _run_job(args: argparse.Namespace, job: str) -> int:
     result = run_steps(settings, steps, on_step=on_step, on_message=lambda m: console.print(f"[bold]{m}[/bold]"), job=job)
     console.print(f"[green]{job}: {', '.join(f'{k} {v:.1f} s' for k, v in result.seconds.items())} "
                   f"(total {time.monotonic() - started:.1f} s)[/green]")
+    if result.busy:
+        err_console.print(f"{job}: did nothing, another job holds the warehouse (`lacarte status` shows which); "
+                          f"exit {WAREHOUSE_BUSY_EXIT_CODE}")
+        return WAREHOUSE_BUSY_EXIT_CODE
     if result.nothing_changed:
         return NOTHING_CHANGED_EXIT_CODE
     return 0

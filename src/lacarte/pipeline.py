@@ -53,10 +53,11 @@ class JobResult:
     seconds: dict[str, float] = field(default_factory=dict)
     mode: str | None = None
     messages: list[str] = field(default_factory=list)
+    busy: bool = False  # skipped: another job holds the warehouse
 
     @property
     def nothing_changed(self) -> bool:
-        return self.mode == NOTHING
+        return self.mode == NOTHING and not self.busy
 
 
 def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step], None] = lambda _s: None,
@@ -67,7 +68,7 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
     nothing the job stops. The jobs that build take the warehouse's job lock (lacarte.changes.
     lock): an incremental run is skipped while another job holds it."""
     from lacarte.actions import run_action
-    from lacarte.changes.lock import LEASE, acquire, release
+    from lacarte.changes.lock import EXCLUSIVE_JOBS, LEASE, acquire, release
 
     job = job or _job_of(steps)
     preflight(settings, steps)
@@ -81,6 +82,7 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
                                 f"that job has finished (`lacarte status` shows the last runs); a job that died "
                                 f"gives the warehouse back after {LEASE}")
             result.mode = NOTHING
+            result.busy = True
             result.messages.append(f"skipped: {holder}")
             on_message(result.messages[-1])
             return result
@@ -107,9 +109,11 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
                 break
         failed = False
     finally:
-        # The job keeps the warehouse until its last step (Airflow runs one step per task);
-        # a failed step, or a run that stopped, gives it back.
-        if locked and (failed or result.mode == NOTHING or not steps or steps[-1] == JOBS[job][-1]):
+        # The daily and weekly jobs keep the warehouse until their last step (Airflow runs one
+        # step per task); a failed step, a run that stopped, or the end of a job that runs in
+        # one process (incremental) gives it back.
+        if locked and (failed or result.mode == NOTHING or not steps or steps[-1] == JOBS[job][-1]
+                       or job in EXCLUSIVE_JOBS):
             release(settings, job)
     return result
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lacarte.errors import UserError
+from lacarte.ports import free_port
 from lacarte.project import Project
 
 # Passwords generated at the first `up` and kept in `.env`.
@@ -134,8 +135,6 @@ class Settings:
     def isolated(cls, project: Project, root: Path, extra: dict[str, str] | None = None) -> Settings:
         """Settings of a throwaway pair kept under `root`: the project's variables of the
         current environment dropped, free ports, its own `.env`, data and dbt artifacts."""
-        from lacarte.instances.cluster import free_port
-
         environ = {key: value for key, value in os.environ.items() if not key.startswith(OWN_PREFIXES)}
         environ.update({
             "LACARTE_ENV_FILE": str(root / ".env"), "LACARTE_DATA_DIR": str(root / "data"),

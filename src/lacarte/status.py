@@ -72,3 +72,17 @@ def print_runs(settings: Settings, console: Console) -> None:
         console.print(f"map up to date as of {fresh.as_of:%Y-%m-%d %H:%M:%S %Z} ({age:.0f} s ago)")
     if fresh.owed:
         console.print(f"owed by the next run: {', '.join(fresh.owed)}")
+    print_lock(settings, console)
+
+
+def print_lock(settings: Settings, console: Console) -> None:
+    """Which job holds the warehouse, and since when."""
+    from lacarte.changes.lock import holder
+
+    held = holder(settings)
+    if held is None:
+        console.print("warehouse lock: free")
+    else:
+        job, since, age = held
+        console.print(f"warehouse lock: held by job {job} since {since:%Y-%m-%d %H:%M:%S %Z} "
+                      f"({age.total_seconds():.0f} s); other jobs wait or exit 75 until it ends")

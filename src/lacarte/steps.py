@@ -11,6 +11,7 @@ stops there); a step runs only in the modes it names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 FULL = "full"
@@ -19,6 +20,10 @@ NOTHING = "none"  # nothing changed, nothing owed: the job stops after its pull
 BOTH = (FULL, INCREMENTAL)
 # The exit code of a job that stopped on NOTHING (Airflow's BashOperator marks it skipped).
 NOTHING_CHANGED_EXIT_CODE = 99
+# The exit code of a job that did nothing because another job holds the warehouse (EX_TEMPFAIL):
+# not "nothing changed", the map may be stale; Airflow marks the task failed, and
+# `lacarte status` shows which job holds the warehouse and since when.
+WAREHOUSE_BUSY_EXIT_CODE = 75
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,24 @@ OPENDATA: tuple[Step, ...] = (
 
 JOBS: dict[str, tuple[Step, ...]] = {"deploy": DEPLOY, "run": MAIN, "incremental": INCREMENTAL_JOB,
                                      "reconcile": RECONCILE, "opendata": OPENDATA}
+
+
+def number_setting(environ: Mapping[str, str], name: str, default: float, kind: type = int,
+                   minimum: float = 0, exclusive: bool = False) -> float:
+    """A numeric setting of the DAGs from the environment (trimmed), refused with a message
+    naming the variable when it is not a number of the right kind and range."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    what = "a whole number" if kind is int else "a number"
+    bound = f"{'above' if exclusive else 'at least'} {minimum:g}"
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not {what}: set it to {what} {bound} (default {default:g})") from None
+    if value != value or value in (float("inf"), float("-inf")) or value < minimum or (exclusive and value == minimum):
+        raise ValueError(f"{name}={raw!r} must be {what} {bound} (default {default:g})")
+    return value
 
 
 def step_named(job: str, name: str) -> Step:

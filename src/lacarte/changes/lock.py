@@ -10,7 +10,7 @@ the others wait for it up to `wait`.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -21,17 +21,26 @@ from lacarte.settings import Settings
 LEASE = timedelta(hours=6)
 
 
+# Jobs run as one process each, never re-entered: two of them started at the same instant
+# cannot both hold the lock. The daily and weekly jobs re-take it at each of their steps
+# (separate Airflow tasks).
+EXCLUSIVE_JOBS = ("incremental",)
+
+
 def _try(conn: psycopg.Connection, job: str) -> tuple[bool, str]:
     with conn.transaction():
         ensure_state(conn)
-        held = conn.execute(f"select job, acquired_at, clock_timestamp() - acquired_at > %s from {SCHEMA}.job_lock "
-                            "for update", [LEASE]).fetchone()
-        if held and held[0] != job and not held[2]:
-            return False, f"job {held[0]} holds the warehouse since {held[1]:%Y-%m-%d %H:%M:%S %Z}"
-        conn.execute(f"insert into {SCHEMA}.job_lock (job, acquired_at) values (%s, clock_timestamp()) "
-                     "on conflict (singleton) do update set job = excluded.job, acquired_at = excluded.acquired_at "
-                     f"where {SCHEMA}.job_lock.job <> excluded.job", [job])
-        return True, ""
+        # One statement takes a free or expired lock: concurrent takers serialize on the row's key.
+        taken = conn.execute(
+            f"insert into {SCHEMA}.job_lock (job, acquired_at) values (%s, clock_timestamp()) "
+            "on conflict (singleton) do update set job = excluded.job, acquired_at = excluded.acquired_at "
+            f"where {SCHEMA}.job_lock.acquired_at < clock_timestamp() - %s returning job", [job, LEASE]).fetchone()
+        if taken:
+            return True, ""
+        held, since = conn.execute(f"select job, acquired_at from {SCHEMA}.job_lock").fetchone()
+        if held == job and job not in EXCLUSIVE_JOBS:
+            return True, ""  # the next step of the job that holds it
+        return False, f"job {held} holds the warehouse since {since:%Y-%m-%d %H:%M:%S %Z}"
 
 
 def acquire(settings: Settings, job: str, wait: timedelta) -> tuple[bool, str]:
@@ -43,6 +52,14 @@ def acquire(settings: Settings, job: str, wait: timedelta) -> tuple[bool, str]:
             if taken or time.monotonic() >= deadline:
                 return taken, holder
             time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))
+
+
+def holder(settings: Settings) -> tuple[str, datetime, timedelta] | None:
+    """The job holding the warehouse, since when and for how long; None when it is free."""
+    with connect(settings.database("warehouse")) as conn:
+        if not conn.execute("select to_regclass(%s) is not null", [f"{SCHEMA}.job_lock"]).fetchone()[0]:
+            return None
+        return conn.execute(f"select job, acquired_at, clock_timestamp() - acquired_at from {SCHEMA}.job_lock").fetchone()
 
 
 def release(settings: Settings, job: str) -> None:

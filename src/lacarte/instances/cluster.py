@@ -262,10 +262,3 @@ class Instances:
                     f"port {instance.port} for {instance.side} is taken by another program; "
                     f"set {instance.side.upper()}_DB_PORT to a free port"
                 ) from None
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
