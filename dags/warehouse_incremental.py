@@ -5,7 +5,8 @@ published as a change set.
 One run at a time (max_active_runs=1, and the warehouse's job lock). When nothing changed and
 nothing is owed the command exits 99 and the task is marked skipped; while another job holds
 the warehouse it does nothing and exits 75, and the task fails: the map may be going stale
-(`lacarte status` shows which job holds the warehouse and since when). The DAG imports only lacarte.steps (no dbt): parsing stays instant.
+(`lacarte status` shows which job holds the warehouse and since when). The DAG imports only
+lacarte.steps (no dbt): parsing stays instant.
 """
 
 from __future__ import annotations

@@ -254,14 +254,13 @@ def test_two_incremental_runs_started_at_once_never_both_hold_the_warehouse(cycl
 
     from lacarte.changes.lock import acquire, release
 
+    def take(barrier: threading.Barrier, taken: list[bool]) -> None:
+        barrier.wait()
+        taken.append(acquire(cycles.settings, "incremental", wait=timedelta(0))[0])
+
     for _round in range(15):
         barrier, taken = threading.Barrier(2), []
-
-        def take() -> None:
-            barrier.wait()
-            taken.append(acquire(cycles.settings, "incremental", wait=timedelta(0))[0])
-
-        threads = [threading.Thread(target=take) for _ in range(2)]
+        threads = [threading.Thread(target=take, args=(barrier, taken)) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
