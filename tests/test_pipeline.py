@@ -14,7 +14,7 @@ import pytest
 from lacarte.dbt import DbtFailure, target_path
 from lacarte.manifest import published_tables
 from lacarte.pipeline import run_steps
-from lacarte.steps import JOBS, MAIN
+from lacarte.steps import JOBS, MAIN, step_named
 from tests.platform_pair import Pair
 from tests.scenario_world import PARENT, PARENT_INACTIF, PARENT_LONE, PARENT_MIXED
 
@@ -342,6 +342,38 @@ def test_every_published_table_refuses_to_be_emptied(world: Pair):
     finally:
         world.execute("warehouse", "; ".join(f"insert into exposure.{p.model} select * from public.saved_{p.model}; "
                                              f"drop table public.saved_{p.model}" for p in exposures))
+    assert published_checksum(world) == before
+
+
+def test_a_large_publication_analyzes_the_tables_it_filled(world: Pair):
+    table = "qfdmo_displayedacteur_labels"
+    rows = world.query("webapp", f"select count(*) from {table}")[0][0]
+    assert rows > 100
+    with world.connect("webapp", user="admin") as conn:  # the table emptied, its statistics say so
+        conn.execute(f"create table saved_labels as select * from {table}; delete from {table}")
+        conn.execute(f"vacuum analyze {table}")
+    assert world.query("webapp", f"select reltuples from pg_class where oid = '{table}'::regclass")[0][0] <= 0
+    try:
+        publish(world)  # fills it again: the publication analyzes it in the same job
+        assert world.query("webapp", f"select reltuples from pg_class where oid = '{table}'::regclass")[0][0] == rows
+    finally:
+        world.execute("webapp", "drop table saved_labels", user="admin")
+    assert world.query("webapp", f"select count(*) from {table}")[0][0] == rows
+
+
+def test_the_change_set_path_refuses_an_emptied_exposure(world: Pair):
+    before = published_checksum(world)
+    publication = [step_named("run", name) for name in ("changes", "publish", "confirmed")]
+    world.execute("warehouse", "create table public.saved_labels as select * from exposure.exposure_carte_acteur_labels; "
+                               "delete from exposure.exposure_carte_acteur_labels")
+    try:
+        with pytest.raises(DbtFailure, match=r"exposure_carte_acteur_labels has 0 rows, public.qfdmo_displayedacteur_labels"):
+            run_steps(world.settings, publication, quiet=True, job="run")
+        assert published_checksum(world) == before
+    finally:
+        world.execute("warehouse", "insert into exposure.exposure_carte_acteur_labels select * from public.saved_labels; "
+                                   "drop table public.saved_labels")
+    run_steps(world.settings, publication, quiet=True, job="run")
     assert published_checksum(world) == before
 
 

@@ -60,6 +60,15 @@
                     ~ " were published") -%}
             {%- elif plan.deleted > 0 and plan.current - plan.deleted < min_ratio * plan.current -%}
                 {%- do refusals.append(item.table ~ " would lose " ~ plan.deleted ~ " of its " ~ plan.current ~ " rows") -%}
+            {%- else -%}
+                {#- The same guard as the full comparison, on what the exposure holds now (an
+                    exposure emptied or shrunk is refused even when the change set misses it). -#}
+                {%- set model_rows = run_query("select count(*) from " ~ adapter.quote(link.local_schema) ~ "."
+                    ~ adapter.quote(item.model)).columns[0].values()[0] -%}
+                {%- if (model_rows == 0 and not item.may_be_empty) or model_rows < min_ratio * plan.current -%}
+                    {%- do refusals.append(item.model ~ " has " ~ model_rows ~ " rows, public." ~ item.table ~ " has "
+                        ~ plan.current ~ (" (and may not be empty)" if model_rows == 0 and not item.may_be_empty else "")) -%}
+                {%- endif -%}
             {%- endif -%}
             {%- do plans.update({item.table: plan}) -%}
         {%- endfor -%}
@@ -107,6 +116,13 @@
         {%- do run_query(publication_record_sql(change_set, 'changes', report)) -%}
     {%- endif -%}
     {%- do run_query("rollback" if dry_run else "commit") -%}
+    {%- if not dry_run -%}
+        {%- set sizes = {} -%}
+        {%- for item in published -%}
+            {%- do sizes.update({item.table: plans[item.table].current}) -%}
+        {%- endfor -%}
+        {%- do analyze_published(report, sizes) -%}
+    {%- endif -%}
     {{ print("publish_changes (" ~ target.name ~ "): change set " ~ change_set.id ~ " on top of " ~ change_set.base
              ~ (" [dry run: nothing was changed]" if dry_run else "")) }}
     {%- for row in report if row.inserted or row.updated or row.deleted %}

@@ -92,6 +92,13 @@ select count(*) from inserted
         {%- do run_query(publication_record_sql(record, 'reconcile', report)) -%}
     {%- endif -%}
     {%- do run_query("rollback" if dry_run else "commit") -%}
+    {%- if not dry_run -%}
+        {%- set sizes = {} -%}
+        {%- for item in published -%}
+            {%- do sizes.update({item.table: [plans[item.table].current, plans[item.table].rows] | max}) -%}
+        {%- endfor -%}
+        {%- do analyze_published(report, sizes) -%}
+    {%- endif -%}
     {{ print("publish_exposures (" ~ target.name ~ "): " ~ link.local_schema ~ " -> public"
              ~ (", restricted to the sampled actors" if restricted else "") ~ (" [dry run: nothing was changed]" if dry_run else "")) }}
     {%- for row in report %}
@@ -143,7 +150,7 @@ where {{ publish_restriction(item, done) }}
         {%- do current_values.append(publish_compared('cur', c, target_columns[c].type)) -%}
         {%- do next_values.append(publish_compared('nxt', c, target_columns[c].type)) -%}
     {%- endfor -%}
-    {{ return({'next': next, 'columns': columns, 'value_columns': value_columns, 'rows': rows,
+    {{ return({'next': next, 'columns': columns, 'value_columns': value_columns, 'rows': rows, 'current': current,
                'key_match': key_match | join(' and '), 'current_values': current_values | join(', '),
                'next_values': next_values | join(', '), 'statements': statements, 'refusals': refusals}) }}
 {% endmacro %}
