@@ -46,9 +46,12 @@ $(AIRFLOW_VENV)/.installed: requirements-airflow.lock pyproject.toml
 	$(AIRFLOW_VENV)/bin/pip install $(PIP) --no-deps -e .
 	touch $@
 
+# sqlfluff's dbt templater compiles the models against the warehouse: the local instances
+# are started first (a fresh clone gets them, with their TLS certificates and passwords).
 lint: install
 	$(VENV)/bin/ruff check src tests dags bench
-	$(VENV)/bin/sqlfluff lint models analyses --processes 2
+	$(LACARTE) instances up > /dev/null
+	eval "$$($(LACARTE) instances env)" && $(VENV)/bin/sqlfluff lint models analyses --processes 2
 
 docs: install
 	$(LACARTE) instances up

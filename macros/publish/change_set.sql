@@ -9,9 +9,9 @@
     {%- set unmatched = [] -%}
     {%- set columns = {} -%}
     {%- if execute -%}
-        {%- set status = run_query("select needs_reconcile, reconcile_reason from lacarte_state.status") -%}
-        {%- if status.rows | length == 0 or status.rows[0][0] -%}
-            {%- do reasons.append(status.rows[0][1] if status.rows else "no status recorded") -%}
+        {%- set status = lacarte_status() -%}
+        {%- if status is none or status.needs_reconcile -%}
+            {%- do reasons.append(status.reconcile_reason if status else "no status recorded (the warehouse's first build)") -%}
         {%- endif -%}
         {%- for item in published -%}
             {%- set shapes = run_query("select table_schema, string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) "
@@ -63,4 +63,19 @@
         {{ return(adapter.quote('exposure') ~ "." ~ adapter.quote(item.model)) }}
     {%- endif -%}
     {{ return("lacarte_state." ~ adapter.quote('published__' ~ item.table)) }}
+{% endmacro %}
+
+
+{#- The warehouse's status row (lacarte_state.status, written by lacarte.changes), or none
+    before the first run recorded one (a fresh warehouse, a benchmark's first build). -#}
+{% macro lacarte_status() %}
+    {%- set exists = run_query("select to_regclass('lacarte_state.status') is not null").columns[0].values()[0] -%}
+    {%- if not exists -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query("select needs_reconcile, reconcile_reason, publish_all from lacarte_state.status").rows -%}
+    {%- if not rows -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return({'needs_reconcile': rows[0][0], 'reconcile_reason': rows[0][1], 'publish_all': rows[0][2]}) }}
 {% endmacro %}

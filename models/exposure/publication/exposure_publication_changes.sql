@@ -4,7 +4,8 @@
     text (json values stay json), read back by the webapp with its own column types. Empty
     when the change set is a reconciliation. -#}
 {%- set plan = change_set_plan() -%}
-{%- set use_all = execute and run_query("select publish_all from lacarte_state.status").columns[0].values()[0] -%}
+{%- set status = lacarte_status() if execute else none -%}
+{%- set use_all = status is none or status.publish_all -%}
 
 {%- if plan.reconcile or not execute %}
 select
