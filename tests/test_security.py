@@ -52,3 +52,12 @@ def test_owners_keep_large_objects_and_temporary_tables(pair: Pair):
         conn.execute("create temp table t (id int)")
         assert conn.execute("select lo_create(0) > 0").fetchone() == (True,)
         conn.rollback()
+
+
+@pytest.mark.parametrize("side, role, table", READERS)
+def test_a_reader_left_idle_in_a_transaction_is_bounded(pair: Pair, side, role, table):
+    """A read-only session idle inside a transaction would hold the locks a job needs: its role
+    bounds it (idle_in_transaction_session_timeout, README "Readers and jobs")."""
+    with pair.connect(side, user=role) as conn:
+        setting = conn.execute("show idle_in_transaction_session_timeout").fetchone()[0]
+    assert setting == "5min"

@@ -103,7 +103,7 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
                 if outcome.mode:
                     result.mode = outcome.mode
             else:
-                run_dbt(settings, list(step.dbt), quiet=quiet, link_password_for=step.link_password_for)
+                run_dbt_step(settings, step, quiet, on_message)
             result.seconds[step.name] = time.monotonic() - started
             if result.mode == NOTHING:
                 break
@@ -116,6 +116,19 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
                        or job in EXCLUSIVE_JOBS):
             release(settings, job)
     return result
+
+
+def run_dbt_step(settings: Settings, step: Step, quiet: bool, on_message: Callable[[str], None]) -> None:
+    """A dbt step, tried again while readers hold what it replaces (lacarte.waits): a build or
+    run resumes with `dbt retry` (only what did not finish), an operation runs again whole
+    (each is one transaction)."""
+    from lacarte.waits import with_lock_retries
+
+    def attempt(retrying: bool) -> None:
+        args = ["retry"] if retrying and step.dbt[0] in ("build", "run") else list(step.dbt)
+        run_dbt(settings, args, quiet=quiet, link_password_for=step.link_password_for)
+
+    with_lock_retries(settings, attempt, on_message)
 
 
 def _job_of(steps: Sequence[Step]) -> str | None:

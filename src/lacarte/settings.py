@@ -197,8 +197,11 @@ class Settings:
         return f"-c {link['password_setting']}={password}"
 
     def dbt_environment(self, link_password_for: str | None = None) -> dict[str, str]:
-        """Variables for a dbt invocation: the connections, and for a link refresh the one
-        reader password its target stores (as a session setting, never in SQL text)."""
+        """Variables for a dbt invocation: the connections, a bounded wait for locks, and for a
+        link refresh the one reader password its target stores (as a session setting, never in
+        SQL text)."""
+        from lacarte.waits import job_lock_timeout
+
         # dbt never needs the local administrator's password, nor the readers' but one.
         env = {k: v for k, v in self.values.items()
                if k.isupper() and k != "LACARTE_ADMIN_PASSWORD" and not k.endswith("_READER_PASSWORD")
@@ -208,8 +211,11 @@ class Settings:
         env["DBT_PROFILES_DIR"] = str(self.project.profiles_dir)
         env["DBT_PROJECT_DIR"] = str(self.project.root)
         env["LACARTE_ENVIRONMENT"] = self.environment
+        # Every session of a job waits for a lock this long at most (lacarte.waits).
+        options = [f"-c lock_timeout={job_lock_timeout(self)}"]
         if link_password_for:
-            env["PGOPTIONS"] = self.link_password_option(link_password_for)
+            options.append(self.link_password_option(link_password_for))
+        env["PGOPTIONS"] = " ".join(options)
         return env
 
     def ensure_local_secrets(self, extra: dict[str, str] | None = None) -> bool:

@@ -23,6 +23,10 @@ ROLES = {
     "webapp": ["webapp_reader"],
     "warehouse": ["warehouse_reader", "analyst"],
 }
+# A read-only session left idle inside a transaction would hold its snapshot and locks, and
+# block the jobs that replace what it read: it is ended after this long (production's
+# administrators set the same on their reader roles: README, "Readers and jobs").
+READER_IDLE_IN_TRANSACTION = "5min"
 # Functions that create large objects: granted to PUBLIC by PostgreSQL, to the owners only here.
 LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_import(text)", "lo_import(text, oid)",
                          "lo_from_bytea(oid, bytea)")
@@ -44,10 +48,13 @@ def provision_instance(settings: Settings, side: str, progress: Callable[[str], 
             conn.execute(sql.SQL("{} role {} login password {}").format(
                 sql.SQL("alter" if exists else "create"), sql.Identifier(role), sql.Literal(verifier)))
         conn.execute(sql.SQL("alter role {} createdb").format(sql.Identifier(owner)))
-        # The sample's swap disconnects the old sample's clients, whatever their role.
-        conn.execute(sql.SQL("grant pg_signal_backend to {}").format(sql.Identifier(owner)))
+        # The sample's swap disconnects the old sample's clients, whatever their role; a job
+        # that waited on a reader names it, with its state and since when (lacarte.waits).
+        conn.execute(sql.SQL("grant pg_signal_backend, pg_read_all_stats to {}").format(sql.Identifier(owner)))
         for role in other_roles:
             conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("alter role {} set idle_in_transaction_session_timeout = {}").format(
+                sql.Identifier(role), sql.Literal(READER_IDLE_IN_TRANSACTION)))
         if not conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone():
             progress(f"{side}: creating database {dbname}")
             conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(owner)))

@@ -1,0 +1,92 @@
+"""Readers never stall the jobs, and jobs never stall the readers: a job waits at most
+job_lock_timeout for a relation a reader holds, the readers queued behind it go on, the step is
+tried again, and it fails naming the session in the way when the reader never lets go."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from lacarte.dbt import DbtFailure
+from lacarte.pipeline import run_steps
+from lacarte.steps import Step
+from tests.platform_pair import Pair
+
+REBUILD = Step("rebuild", "rebuild the map's mart", ("run", "--select", "carte_acteurs"))
+MART = "marts.carte_acteurs"
+
+
+@pytest.fixture
+def short_waits(world: Pair, monkeypatch) -> Pair:
+    monkeypatch.setitem(world.settings.project.dbt_vars, "job_lock_timeout", "1s")
+    monkeypatch.setitem(world.settings.project.dbt_vars, "job_lock_backoff_seconds", [1, 1, 2])
+    return world
+
+
+def hold(pair: Pair) -> psycopg.Connection:
+    """An analyst's transaction left open on the mart (it holds its lock until it ends)."""
+    conn = pair.connect("warehouse", user="analyst", autocommit=False, application_name="analyst-notebook")
+    conn.execute(f"select count(*) from {MART}")
+    return conn
+
+
+def test_a_job_waits_for_a_reader_without_stalling_the_other_readers(short_waits: Pair):
+    pair = short_waits
+    before = pair.query("warehouse", f"select count(*) from {MART}")
+    holder = hold(pair)
+    messages: list[str] = []
+    outcome: dict[str, BaseException | None] = {}
+
+    def job() -> None:
+        try:
+            run_steps(pair.settings, [REBUILD], quiet=True, on_message=messages.append)
+            outcome["error"] = None
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    latencies = []
+    with pair.connect("warehouse", user="analyst", options="-c statement_timeout=3000") as reader:
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            reader.execute(f"select count(*) from {MART}")  # never fails, never waits past the job's timeout
+            latencies.append(time.monotonic() - started)
+            time.sleep(0.2)
+    holder.close()  # the first reader ends: the job's next try goes through
+    thread.join(timeout=300)
+    assert outcome.get("error") is None, outcome
+    assert max(latencies) < 2.5, latencies
+    assert any("analyst-notebook" in m and "role analyst" in m for m in messages), messages
+    assert pair.query("warehouse", f"select count(*) from {MART}") == before
+
+
+def test_a_reader_that_never_lets_go_is_named_and_nothing_is_lost(short_waits: Pair):
+    pair = short_waits
+    before = pair.query("warehouse", f"select count(*) from {MART}")
+    holder = hold(pair)
+    try:
+        with pytest.raises(DbtFailure) as failure:
+            run_steps(pair.settings, [REBUILD], quiet=True)
+    finally:
+        holder.close()
+    message = str(failure.value)
+    assert "role analyst, application analyst-notebook" in message and "pg_cancel_backend" in message
+    assert pair.query("warehouse", f"select count(*) from {MART}") == before
+    run_steps(pair.settings, [REBUILD], quiet=True)  # run again, as the message says: it goes through
+    assert pair.query("warehouse", f"select count(*) from {MART}") == before
+    assert pair.query("warehouse", "select relname from pg_class where relname like 'carte_acteurs__dbt%'") == []
+
+
+@pytest.mark.parametrize("var, value", [("job_lock_timeout", "3 s"), ("job_lock_timeout", 3),
+                                        ("job_lock_backoff_seconds", []), ("job_lock_backoff_seconds", [1, "2"])])
+def test_the_wait_settings_are_typed(world: Pair, monkeypatch, var, value):
+    from lacarte.errors import UserError
+
+    monkeypatch.setitem(world.settings.project.dbt_vars, var, value)
+    with pytest.raises(UserError, match=var):
+        run_steps(world.settings, [REBUILD], quiet=True)
