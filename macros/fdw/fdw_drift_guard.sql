@@ -14,7 +14,9 @@
             {%- if drift -%}
                 {{ exceptions.raise_compiler_error(
                     "the webapp's link differs from what a refresh would make it: " ~ (drift | join('; '))
-                    ~ ". Run `lacarte deploy` (the deploy step: refresh_fdw on both sides), then run this command again") }}
+                    ~ ". Run `lacarte deploy` (the deploy step: refresh_fdw on both sides), then run this command again "
+                    ~ "(`lacarte run`, or the same dbt command: it stopped before any model, so `dbt retry` has nothing "
+                    ~ "to resume)") }}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
