@@ -90,3 +90,38 @@ def test_the_wait_settings_are_typed(world: Pair, monkeypatch, var, value):
     monkeypatch.setitem(world.settings.project.dbt_vars, var, value)
     with pytest.raises(UserError, match=var):
         run_steps(world.settings, [REBUILD], quiet=True)
+
+
+def alone(job: str, name: str) -> Step:
+    """A step of a job, run on its own (outside the job's lock)."""
+    from dataclasses import replace
+
+    from lacarte.steps import step_named
+
+    return replace(step_named(job, name), name=f"{name}_alone")
+
+
+PUBLICATION = ("changes", "publish", "confirmed")
+
+
+@pytest.mark.parametrize("side, role, relation", [
+    ("warehouse", "warehouse_reader", "exposure.exposure_publication_changes"),  # the change set, replaced
+    ("warehouse", "warehouse_reader", "exposure.exposure_publication_change_set"),
+    ("webapp", "webapp_reader", "lacarte_publication.applied"),  # the ledger, appended to
+    ("webapp", None, "qfdmo_displayedacteur"),  # a published table, changed, read by the web app itself
+])
+def test_every_kind_of_relation_the_publication_rewrites_survives_an_open_reader(short_waits: Pair, side, role,
+                                                                                   relation):
+    """A reader's open transaction on what the publication rewrites: the job goes through once
+    the reader ends (or at once, when its lock does not conflict), and the reader saw no error."""
+    pair = short_waits
+    reader = pair.connect(side, user=role, autocommit=False, application_name="long-reader")
+    reader.execute(f"select count(*) from {relation}")
+    released = threading.Timer(2.5, reader.rollback)
+    released.start()
+    try:
+        run_steps(pair.settings, [alone("run", name) for name in PUBLICATION], quiet=True)
+        reader.execute(f"select count(*) from {relation}")  # the reader's session is still fine
+    finally:
+        released.cancel()
+        reader.close()
