@@ -64,9 +64,9 @@ def test_warehouse_link_imports_exactly_the_declared_sources(linked_pair: Pair):
 def test_webapp_link_imports_the_exposure_schema_only(linked_pair: Pair):
     imported = set(foreign_tables(linked_pair, "webapp", "warehouse_public"))
     built = {r[0] for r in linked_pair.query("warehouse", "select tablename from pg_tables where schemaname = 'exposure'")}
-    # 14 published exposures and the change set (its rows and its header).
-    assert imported == built and len(imported) == 16
-    assert {"exposure_publication_changes", "exposure_publication_change_set"} <= imported
+    # 14 published exposures, the change set (its rows and its header) and the open-data file.
+    assert imported == built and len(imported) == 17
+    assert {"exposure_publication_changes", "exposure_publication_change_set", "exposure_opendata_acteur"} <= imported
 
 
 def test_server_options_say_read_only_tls_and_pushdown(linked_pair: Pair):

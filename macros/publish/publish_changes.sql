@@ -32,11 +32,12 @@
     {%- set last = run_query("select change_set_id from lacarte_publication.applied order by applied_at desc, "
         ~ "change_set_id desc limit 1").columns[0].values() -%}
     {%- set last = last[0] if last else none -%}
+    {%- set published = published_exposures() -%}
+    {%- do refuse_shrunk_exposures(link, published, min_ratio) -%}
     {%- if last == change_set.id -%}
         {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
         {{ return(none) }}
     {%- endif -%}
-    {%- set published = published_exposures() -%}
     {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
     {%- set plans = {} -%}
     {%- set refusals = [] -%}
@@ -60,15 +61,6 @@
                     ~ " were published") -%}
             {%- elif plan.deleted > 0 and plan.current - plan.deleted < min_ratio * plan.current -%}
                 {%- do refusals.append(item.table ~ " would lose " ~ plan.deleted ~ " of its " ~ plan.current ~ " rows") -%}
-            {%- else -%}
-                {#- The same guard as the full comparison, on what the exposure holds now (an
-                    exposure emptied or shrunk is refused even when the change set misses it). -#}
-                {%- set model_rows = run_query("select count(*) from " ~ adapter.quote(link.local_schema) ~ "."
-                    ~ adapter.quote(item.model)).columns[0].values()[0] -%}
-                {%- if (model_rows == 0 and not item.may_be_empty) or model_rows < min_ratio * plan.current -%}
-                    {%- do refusals.append(item.model ~ " has " ~ model_rows ~ " rows, public." ~ item.table ~ " has "
-                        ~ plan.current ~ (" (and may not be empty)" if model_rows == 0 and not item.may_be_empty else "")) -%}
-                {%- endif -%}
             {%- endif -%}
             {%- do plans.update({item.table: plan}) -%}
         {%- endfor -%}
@@ -128,6 +120,28 @@
     {%- for row in report if row.inserted or row.updated or row.deleted %}
     {{ print("  " ~ row.table ~ ": +" ~ row.inserted ~ " ~" ~ row.updated ~ " -" ~ row.deleted) }}
     {%- endfor %}
+{% endmacro %}
+
+
+{#- The full comparison's guard, on what each exposure holds now: an exposure emptied or
+    shrunk below min_ratio of its webapp table is refused, whatever the change set says (it may
+    miss it: a change set covers the actors a pull found changed, and one already applied is
+    not applied again). -#}
+{% macro refuse_shrunk_exposures(link, published, min_ratio) %}
+    {%- set refusals = [] -%}
+    {%- for item in published -%}
+        {%- set counts = run_query("select (select count(*) from " ~ adapter.quote(link.local_schema) ~ "."
+            ~ adapter.quote(item.model) ~ "), (select count(*) from public." ~ adapter.quote(item.table) ~ ")").rows[0] -%}
+        {%- if (counts[0] == 0 and not item.may_be_empty) or counts[0] < min_ratio * counts[1] -%}
+            {%- do refusals.append(item.model ~ " has " ~ counts[0] ~ " rows, public." ~ item.table ~ " has " ~ counts[1]
+                ~ (" (and may not be empty)" if counts[0] == 0 and not item.may_be_empty else "")) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if refusals -%}
+        {{ exceptions.raise_compiler_error("refused: " ~ (refusals | join('; ')) ~ " (minimum share " ~ min_ratio
+            ~ " of the rows each table has now; a table may be empty only if its model says meta.publish.may_be_empty). "
+            ~ "Nothing was published: check the warehouse build; to publish anyway, --args '{min_ratio: 0}'") }}
+    {%- endif -%}
 {% endmacro %}
 
 
