@@ -106,7 +106,6 @@ PUBLICATION = ("changes", "publish", "confirmed")
 
 @pytest.mark.parametrize("side, role, relation", [
     ("warehouse", "warehouse_reader", "exposure.exposure_publication_changes"),  # the change set, replaced
-    ("warehouse", "warehouse_reader", "exposure.exposure_publication_change_set"),
     ("webapp", "webapp_reader", "lacarte_publication.applied"),  # the ledger, appended to
     ("webapp", None, "qfdmo_displayedacteur"),  # a published table, changed, read by the web app itself
 ])
