@@ -8,16 +8,13 @@ bucket's credentials in the worker's environment)."""
 from __future__ import annotations
 
 import os
-import shlex
 from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, chain
 
-from lacarte.steps import OPENDATA, number_setting
+from lacarte.steps import OPENDATA, lacarte_command, number_setting
 
-LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
-PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 RETRIES = number_setting(os.environ, "LACARTE_AIRFLOW_RETRIES", 1)
 
 with DAG(
@@ -33,8 +30,7 @@ with DAG(
     chain(*[
         BashOperator(
             task_id=step.name,
-            bash_command=shlex.join([LACARTE, *(["--project-dir", PROJECT_DIR] if PROJECT_DIR else []), "opendata",
-                                     step.name]),
+            bash_command=lacarte_command(os.environ, "opendata", step.name),
             doc_md=step.summary,
         )
         for step in OPENDATA

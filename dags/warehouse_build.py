@@ -10,24 +10,15 @@ The DAG imports only lacarte.steps (no dbt): parsing stays instant.
 from __future__ import annotations
 
 import os
-import shlex
 from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, chain
 
-from lacarte.steps import MAIN, number_setting
+from lacarte.steps import MAIN, lacarte_command, number_setting
 
-# The `lacarte` command of the project's environment, and the dbt project it runs.
-LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
-PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 # Retries of a failed task (0 in the tests: `airflow dags test` would wait for them).
 RETRIES = number_setting(os.environ, "LACARTE_AIRFLOW_RETRIES", 1)
-
-
-def lacarte_command(*args: str) -> str:
-    project = ["--project-dir", PROJECT_DIR] if PROJECT_DIR else []
-    return shlex.join([LACARTE, *project, *args])
 
 
 with DAG(
@@ -41,6 +32,6 @@ with DAG(
     doc_md=__doc__,
 ) as dag:
     chain(*[
-        BashOperator(task_id=step.name, bash_command=lacarte_command("run", "--step", step.name), doc_md=step.summary)
+        BashOperator(task_id=step.name, bash_command=lacarte_command(os.environ, "run", "--step", step.name), doc_md=step.summary)
         for step in MAIN
     ])

@@ -12,16 +12,13 @@ lacarte.steps (no dbt): parsing stays instant.
 from __future__ import annotations
 
 import os
-import shlex
 from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
-from lacarte.steps import NOTHING_CHANGED_EXIT_CODE, number_setting
+from lacarte.steps import NOTHING_CHANGED_EXIT_CODE, lacarte_command, number_setting
 
-LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
-PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 # Minutes between two runs (the map follows the webapp within about this plus one run).
 INTERVAL = timedelta(minutes=number_setting(os.environ, "LACARTE_INCREMENTAL_MINUTES", 1, kind=float, exclusive=True))
 
@@ -38,8 +35,7 @@ with DAG(
 ) as dag:
     BashOperator(
         task_id="incremental",
-        bash_command=shlex.join([LACARTE, *(["--project-dir", PROJECT_DIR] if PROJECT_DIR else []), "run",
-                                 "--incremental"]),
+        bash_command=lacarte_command(os.environ, "run", "--incremental"),
         skip_on_exit_code=NOTHING_CHANGED_EXIT_CODE,
         doc_md="Pull, rebuild the changed actors aside, merge, prepare and apply the change set, confirm.",
     )

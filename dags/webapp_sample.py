@@ -5,16 +5,13 @@ unknown; the command refuses production anyway (the webapp database says so itse
 from __future__ import annotations
 
 import os
-import shlex
 from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
-from lacarte.steps import number_setting
+from lacarte.steps import lacarte_command, number_setting
 
-LACARTE = os.environ.get("LACARTE_COMMAND", "lacarte")
-PROJECT_DIR = os.environ.get("LACARTE_PROJECT_DIR", "")
 RETRIES = number_setting(os.environ, "LACARTE_AIRFLOW_RETRIES", 1)
 SAMPLED_HERE = os.environ.get("LACARTE_ENVIRONMENT", "local").strip().casefold() in {"local", "preprod"}
 
@@ -30,6 +27,6 @@ with DAG(
 ) as dag:
     BashOperator(
         task_id="build_sample",
-        bash_command=shlex.join([LACARTE, *(["--project-dir", PROJECT_DIR] if PROJECT_DIR else []), "sample", "build"]),
+        bash_command=lacarte_command(os.environ, "sample", "build"),
         doc_md="Builds webapp_sample aside, validates it and swaps it in; a failure keeps the previous sample.",
     )

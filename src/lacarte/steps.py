@@ -11,6 +11,7 @@ stops there); a step runs only in the modes it names.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -108,6 +109,13 @@ OPENDATA: tuple[Step, ...] = (
 
 JOBS: dict[str, tuple[Step, ...]] = {"deploy": DEPLOY, "run": MAIN, "incremental": INCREMENTAL_JOB,
                                      "reconcile": RECONCILE, "opendata": OPENDATA}
+
+
+def lacarte_command(environ: Mapping[str, str], *args: str) -> str:
+    """The shell command an Airflow task runs: the project environment's `lacarte`
+    (LACARTE_COMMAND) on its dbt project (LACARTE_PROJECT_DIR), with `args`."""
+    project = environ.get("LACARTE_PROJECT_DIR", "")
+    return shlex.join([environ.get("LACARTE_COMMAND", "lacarte"), *(["--project-dir", project] if project else []), *args])
 
 
 def number_setting(environ: Mapping[str, str], name: str, default: float, kind: type = int,
