@@ -25,8 +25,11 @@ ROLES = {
 }
 # A read-only session left idle inside a transaction would hold its snapshot and locks, and
 # block the jobs that replace what it read: it is ended after this long (production's
-# administrators set the same on their reader roles: README, "Readers and jobs").
-READER_IDLE_IN_TRANSACTION = "5min"
+# administrators set the same: README, "Readers and jobs"). The links' roles are driven by the
+# jobs' own transactions (postgres_fdw keeps its remote transaction open, often idle, until the
+# local one ends: a full publication at 1M actors lasts more than 5 minutes), so their bound is
+# longer.
+IDLE_IN_TRANSACTION = {"analyst": "5min", "webapp_reader": "1h", "warehouse_reader": "1h"}
 # Functions that create large objects: granted to PUBLIC by PostgreSQL, to the owners only here.
 LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_import(text)", "lo_import(text, oid)",
                          "lo_from_bytea(oid, bytea)")
@@ -54,7 +57,7 @@ def provision_instance(settings: Settings, side: str, progress: Callable[[str], 
         for role in other_roles:
             conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(role)))
             conn.execute(sql.SQL("alter role {} set idle_in_transaction_session_timeout = {}").format(
-                sql.Identifier(role), sql.Literal(READER_IDLE_IN_TRANSACTION)))
+                sql.Identifier(role), sql.Literal(IDLE_IN_TRANSACTION[role])))
         if not conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone():
             progress(f"{side}: creating database {dbname}")
             conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(owner)))
