@@ -107,7 +107,6 @@
     {%- if not dry_run -%}
         {%- do run_query(publication_record_sql(change_set, 'changes', report)) -%}
     {%- endif -%}
-    {%- do run_query("rollback" if dry_run else "commit") -%}
     {%- if not dry_run -%}
         {%- set sizes = {} -%}
         {%- for item in published -%}
@@ -115,6 +114,7 @@
         {%- endfor -%}
         {%- do analyze_published(report, sizes) -%}
     {%- endif -%}
+    {%- do run_query("rollback" if dry_run else "commit") -%}
     {{ print("publish_changes (" ~ target.name ~ "): change set " ~ change_set.id ~ " on top of " ~ change_set.base
              ~ (" [dry run: nothing was changed]" if dry_run else "")) }}
     {%- for row in report if row.inserted or row.updated or row.deleted %}

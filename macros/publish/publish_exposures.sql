@@ -91,7 +91,6 @@ select count(*) from inserted
     {%- if record and not dry_run -%}
         {%- do run_query(publication_record_sql(record, 'reconcile', report)) -%}
     {%- endif -%}
-    {%- do run_query("rollback" if dry_run else "commit") -%}
     {%- if not dry_run -%}
         {%- set sizes = {} -%}
         {%- for item in published -%}
@@ -99,6 +98,7 @@ select count(*) from inserted
         {%- endfor -%}
         {%- do analyze_published(report, sizes) -%}
     {%- endif -%}
+    {%- do run_query("rollback" if dry_run else "commit") -%}
     {{ print("publish_exposures (" ~ target.name ~ "): " ~ link.local_schema ~ " -> public"
              ~ (", restricted to the sampled actors" if restricted else "") ~ (" [dry run: nothing was changed]" if dry_run else "")) }}
     {%- for row in report %}
