@@ -132,9 +132,9 @@
     {%- for item in published -%}
         {%- set counts = run_query("select (select count(*) from " ~ adapter.quote(link.local_schema) ~ "."
             ~ adapter.quote(item.model) ~ "), (select count(*) from public." ~ adapter.quote(item.table) ~ ")").rows[0] -%}
-        {%- if (counts[0] == 0 and not item.may_be_empty) or counts[0] < min_ratio * counts[1] -%}
-            {%- do refusals.append(item.model ~ " has " ~ counts[0] ~ " rows, public." ~ item.table ~ " has " ~ counts[1]
-                ~ (" (and may not be empty)" if counts[0] == 0 and not item.may_be_empty else "")) -%}
+        {%- set refusal = shrink_refusal(item, counts[0], counts[1], min_ratio) -%}
+        {%- if refusal -%}
+            {%- do refusals.append(refusal) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if refusals -%}
@@ -185,4 +185,15 @@
     {{ return("insert into lacarte_publication.applied (change_set_id, base_change_set, kind, counts) values ("
         ~ change_set.id ~ ", " ~ (change_set.base if change_set.base is not none else 'null') ~ ", " ~ sql_literal(kind)
         ~ ", " ~ sql_literal(tojson(report)) ~ "::jsonb)") }}
+{% endmacro %}
+
+
+{#- The shrink guard, one rule for both publications: why publishing `rows` rows of an
+    exposure into a table holding `current` is refused, or none. -#}
+{% macro shrink_refusal(item, rows, current, min_ratio) %}
+    {%- if (rows == 0 and not item.may_be_empty) or rows < min_ratio * current -%}
+        {{ return(item.model ~ " has " ~ rows ~ " rows, public." ~ item.table ~ " has " ~ current
+            ~ (" (and may not be empty)" if rows == 0 and not item.may_be_empty else "")) }}
+    {%- endif -%}
+    {{ return(none) }}
 {% endmacro %}

@@ -132,9 +132,9 @@ where {{ publish_restriction(item, done) }}
     {%- set rows = run_query("select count(*) from " ~ next).columns[0].values()[0] -%}
     {%- set current = run_query("select count(*) from public." ~ adapter.quote(item.table)).columns[0].values()[0] -%}
     {%- set refusals = [] -%}
-    {%- if not restricted and ((rows == 0 and not item.may_be_empty) or rows < min_ratio * current) -%}
-        {%- do refusals.append(item.model ~ " has " ~ rows ~ " rows, public." ~ item.table ~ " has " ~ current
-            ~ (" (and may not be empty)" if rows == 0 and not item.may_be_empty else "")) -%}
+    {%- set refusal = none if restricted else shrink_refusal(item, rows, current, min_ratio) -%}
+    {%- if refusal -%}
+        {%- do refusals.append(refusal) -%}
     {%- endif -%}
     {%- do run_query("create index on " ~ next ~ " (" ~ quoted_columns(item.key) ~ ")") -%}
     {%- do run_query("analyze " ~ next) -%}
