@@ -48,8 +48,10 @@ $(AIRFLOW_VENV)/.installed: requirements-airflow.lock pyproject.toml
 
 # sqlfluff's dbt templater compiles the models against the warehouse: the local instances
 # are started first (a fresh clone gets them, with their TLS certificates and passwords).
+# The macros' SQL is linted with the same rules, without a database (lacarte lint-macros).
 lint: install
 	$(VENV)/bin/ruff check src tests dags bench
+	$(LACARTE) lint-macros
 	$(LACARTE) instances up > /dev/null
 	eval "$$($(LACARTE) instances env)" && $(VENV)/bin/sqlfluff lint models analyses --processes 2
 

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from lacarte import macro_lint
 from lacarte.dbt import target_path
 from lacarte.ports import free_port
 from tests.platform_pair import PROJECT, Pair
@@ -54,6 +55,49 @@ def test_sql_is_sqlfluff_clean(world: Pair):
     result = subprocess.run([str(BIN / "sqlfluff"), "lint", "models", "analyses", "--processes", "2"],
                             cwd=PROJECT.root, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_the_macros_sql_is_sqlfluff_clean_and_every_plan_query_is_seen():
+    result = subprocess.run([str(BIN / "lacarte"), "lint-macros"], cwd=PROJECT.root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    seen = {(fragment.path.name, fragment.where.split(":")[0])
+            for path in macro_lint.macro_files(PROJECT.root) for fragment in macro_lint.fragments(path)}
+    # the statements the link, the publication and the merge build are among what is linted
+    for expected in [("fdw_plan.sql", "fdw_compare_tables"), ("fdw_plan.sql", "fdw_plan_grants"),
+                     ("publish_exposures.sql", "publish_exposures"), ("merge_slice.sql", "merge_slice"),
+                     ("relations.sql", "macro own_relation"), ("unique_combination_of_columns.sql",
+                                                               "test unique_combination_of_columns")]:
+        assert expected in seen, expected
+
+
+MACRO_WITH_FAULTS = """{% macro faulty(relation, columns) %}
+    {%- do run_query("select a from " ~ adapter.quote(relation)
+        ~ " WHERE a = " ~ sql_literal(columns)) -%}
+    {%- set sql -%}
+select b
+from {{ relation }}
+where b = 1 AND c = 2
+    {%- endset -%}
+    {%- do run_query("alter user mapping for current_user server x options (drop " ~ relation ~ ")") -%}
+{% endmacro %}
+
+{% macro faulty_body(columns) %}
+SELECT {{ columns | join(', ') }} from {{ ref('a_model') }}
+{% endmacro %}
+"""
+
+
+def test_the_macro_linter_finds_faults_in_strings_blocks_and_bodies_at_their_lines(tmp_path):
+    path = tmp_path / "faulty.sql"
+    path.write_text(MACRO_WITH_FAULTS)
+    findings = {(finding.line, finding.code) for finding in macro_lint.lint([path], PROJECT.root)}
+    assert (3, "CP01") in findings  # WHERE, in a string continued on the next Jinja line
+    assert any(code == "CP01" for line, code in findings if 4 <= line <= 7)  # AND, in a set block
+    assert any(code == "CP01" for line, code in findings if line >= 12)  # SELECT, in a macro's body
+    assert not any(code == "PRS" for _, code in findings), findings  # `alter user mapping`: a dialect gap
+    result = subprocess.run([str(BIN / "lacarte"), "lint-macros", str(path)], cwd=PROJECT.root,
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "CP01" in result.stdout
 
 
 def test_the_documentation_site_renders_every_page_in_chromium(world: Pair, tmp_path):

@@ -124,3 +124,26 @@ def test_every_kind_of_relation_the_publication_rewrites_survives_an_open_reader
     finally:
         released.cancel()
         reader.close()
+
+
+def test_a_publication_held_up_on_the_webapp_names_the_session_and_publishes_nothing(short_waits: Pair):
+    """The publication waits a bounded time for a web app session holding a published table
+    (a migration's lock), tries again, then fails naming it; rerun after it ends, it goes through."""
+    pair = short_waits
+    publish = Step("publish_short_wait", "publish, waiting 1 s per try",
+                   ("run-operation", "publish_changes", "--target", "webapp", "--vars", "{publish_lock_timeout: 1s}"))
+    run_steps(pair.settings, [alone("run", "changes")], quiet=True)
+    ledger = "select count(*) from lacarte_publication.applied"
+    before = pair.query("webapp", ledger)
+    migration = pair.connect("webapp", autocommit=False, application_name="django-migrate")
+    migration.execute("lock table qfdmo_displayedacteur in access exclusive mode")
+    messages: list[str] = []
+    try:
+        with pytest.raises(DbtFailure) as failure:
+            run_steps(pair.settings, [publish], quiet=True, on_message=messages.append)
+    finally:
+        migration.close()
+    assert "on the webapp" in str(failure.value) and "application django-migrate" in str(failure.value)
+    assert len(messages) == 3 and all("django-migrate" in message for message in messages), messages
+    assert pair.query("webapp", ledger) == before
+    run_steps(pair.settings, [publish, alone("run", "confirmed")], quiet=True)

@@ -35,17 +35,26 @@
 {% macro fdw_plan_server(link) %}
     {{ return(fdw_plan_rows("
 with configured as (
-    select key as option_name, value as option_value
+    select
+        key as option_name,
+        value as option_value
     from jsonb_each_text(" ~ sql_literal(tojson(link.options)) ~ "::jsonb)
 ),
 
 server as (
-    select srvname, srvoptions from pg_foreign_server where srvname = " ~ sql_literal(link.server) ~ "
+    select
+        srvname,
+        srvoptions
+    from pg_foreign_server
+    where srvname = " ~ sql_literal(link.server) ~ "
 ),
 
 current_options as (
-    select options.option_name, options.option_value
-    from server cross join lateral pg_options_to_table(server.srvoptions) as options
+    select
+        options.option_name,
+        options.option_value
+    from server
+    cross join lateral pg_options_to_table(server.srvoptions) as options
 ),
 
 differences as (
@@ -54,14 +63,16 @@ differences as (
         current_options.option_value as current_value,
         configured.option_value as configured_value
     from configured
-    full outer join current_options on current_options.option_name = configured.option_name
+    full outer join current_options on configured.option_name = current_options.option_name
     where configured.option_value is distinct from current_options.option_value
 )
 
 select
-    format('create server %I foreign data wrapper postgres_fdw options (%s)', " ~ sql_literal(link.server) ~ ",
-        (select string_agg(format('%I %L', option_name, option_value), ', ' order by option_name) from configured))
-        as statement,
+    format(
+        'create server %I foreign data wrapper postgres_fdw options (%s)',
+        " ~ sql_literal(link.server) ~ ",
+        (select string_agg(format('%I %L', option_name, option_value), ', ' order by option_name) from configured)
+    ) as statement,
     'server created' as change
 where not exists (select from server)
 union all
@@ -86,14 +97,19 @@ where exists (select from server)")) }}
     {%- set mapping = run_query("
 select
     um.umid is not null as mapped,
-    coalesce((select substr(option, 6) from unnest(um.umoptions) as option where option like 'user=%'), '') as mapped_user,
-    coalesce((select string_agg(split_part(option, '=', 1), ',' order by option) from unnest(um.umoptions) as option
-        where split_part(option, '=', 1) not in ('user', 'password')), '') as other_options,
+    coalesce((
+        select substr(option, 6) from unnest(um.umoptions) as option
+        where option like 'user=%'
+    ), '') as mapped_user,
+    coalesce((
+        select string_agg(split_part(option, '=', 1), ',' order by option) from unnest(um.umoptions) as option
+        where split_part(option, '=', 1) not in ('user', 'password')
+    ), '') as other_options,
     coalesce((select bool_or(option like 'password=%') from unnest(um.umoptions) as option), false) as has_password,
     coalesce(um.umoptions @> array['password=' || current_setting(" ~ setting ~ ", true)], false) as password_current,
     coalesce(current_setting(" ~ setting ~ ", true), '') <> '' as password_given
 from pg_foreign_server as s
-left join pg_user_mappings as um on um.srvid = s.oid and um.usename = current_user
+left join pg_user_mappings as um on s.oid = um.srvid and um.usename = current_user
 where s.srvname = " ~ server).rows[0] -%}
     {%- set statements = [] -%}
     {%- set set_password -%}
@@ -140,10 +156,14 @@ end $mapping$
 {#- Statements creating the local schema of the foreign tables, closed to PUBLIC. -#}
 {% macro fdw_plan_schema(link) %}
     {{ return(fdw_plan_rows("
-select format('create schema %I', " ~ sql_literal(link.local_schema) ~ ") as statement, 'schema created' as change
+select
+    format('create schema %I', " ~ sql_literal(link.local_schema) ~ ") as statement,
+    'schema created' as change
 where to_regnamespace(" ~ sql_literal(link.local_schema) ~ ") is null
 union all
-select format('revoke all on schema %I from public', " ~ sql_literal(link.local_schema) ~ "), 'schema closed to public'
+select
+    format('revoke all on schema %I from public', " ~ sql_literal(link.local_schema) ~ "),
+    'schema closed to public'
 where to_regnamespace(" ~ sql_literal(link.local_schema) ~ ") is null
     or has_schema_privilege('public', " ~ sql_literal(link.local_schema) ~ ", 'usage')")) }}
 {% endmacro %}
@@ -164,32 +184,53 @@ with wanted as (
 ),
 
 public_tables as (
-    select c.oid, c.relname as table_name, c.relacl
+    select
+        c.oid,
+        c.relname as table_name,
+        c.relacl
     from pg_class as c
     where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')
 ),
 
 reader_privileges as (
-    select public_tables.table_name, privileges.privilege_type
+    select
+        public_tables.table_name,
+        privileges.privilege_type
     from public_tables
     cross join lateral aclexplode(public_tables.relacl) as privileges
     where privileges.grantee = to_regrole(" ~ reader ~ ")
+),
+
+granted as (
+    select distinct table_name from reader_privileges
 )
 
-select format('grant usage on schema public to %I', " ~ reader ~ ") as statement,
+select
+    format('grant usage on schema public to %I', " ~ reader ~ ") as statement,
     'reader may enter schema public' as change
 where not has_schema_privilege(" ~ reader ~ ", 'public', 'usage')
 union all
-select format('grant select on public.%I to %I', wanted.table_name, " ~ reader ~ "),
+select
+    format('grant select on public.%I to %I', wanted.table_name, " ~ reader ~ "),
     format('reader granted %s', wanted.table_name)
 from wanted
-join public_tables on public_tables.table_name = wanted.table_name
-where not exists (select from reader_privileges as p where p.table_name = wanted.table_name and p.privilege_type = 'SELECT')
+inner join public_tables on wanted.table_name = public_tables.table_name
+where
+    not exists (
+        select from reader_privileges as p
+        where p.table_name = wanted.table_name and p.privilege_type = 'SELECT'
+    )
 union all
-select format('revoke all on public.%I from %I', table_name, " ~ reader ~ "), format('reader revoked %s', table_name)
-from (select distinct table_name from reader_privileges) as granted
-where table_name not in (select table_name from wanted)
-    or exists (select from reader_privileges as p where p.table_name = granted.table_name and p.privilege_type <> 'SELECT')")) }}
+select
+    format('revoke all on public.%I from %I', granted.table_name, " ~ reader ~ "),
+    format('reader revoked %s', granted.table_name)
+from granted
+where
+    granted.table_name not in (select wanted.table_name from wanted)
+    or exists (
+        select from reader_privileges as p
+        where p.table_name = granted.table_name and p.privilege_type <> 'SELECT'
+    )")) }}
 {% endmacro %}
 
 
@@ -223,10 +264,20 @@ with definitions as (
         c.relname as table_name,
         s.srvname || coalesce(' ' || array_to_string(ft.ftoptions, ' '), '') as table_definition
     from pg_class as c
-    join pg_namespace as n on n.oid = c.relnamespace
-    join pg_foreign_table as ft on ft.ftrelid = c.oid
-    join pg_foreign_server as s on s.oid = ft.ftserver
+    inner join pg_namespace as n on c.relnamespace = n.oid
+    inner join pg_foreign_table as ft on c.oid = ft.ftrelid
+    inner join pg_foreign_server as s on ft.ftserver = s.oid
     where c.relkind = 'f' and n.nspname in (" ~ sql_literal(link.local_schema) ~ ", " ~ sql_literal(scratch) ~ ")
+),
+
+current_definitions as (
+    select * from definitions
+    where is_current
+),
+
+next_definitions as (
+    select * from definitions
+    where not is_current
 ),
 
 columns_of as (
@@ -235,11 +286,22 @@ columns_of as (
         definitions.table_name,
         a.attname as column_name,
         format_type(a.atttypid, a.atttypmod) || case when a.attnotnull then ' not null' else '' end
-            || coalesce(' options ' || nullif(array_to_string(array(
-                select option from unnest(a.attfdwoptions) as option where option <> 'column_name=' || a.attname
-            ), ' '), ''), '') as column_type
+        || coalesce(' options ' || nullif(array_to_string(array(
+            select option from unnest(a.attfdwoptions) as option
+            where option <> 'column_name=' || a.attname
+        ), ' '), ''), '') as column_type
     from definitions
-    join pg_attribute as a on a.attrelid = definitions.oid and a.attnum > 0 and not a.attisdropped
+    inner join pg_attribute as a on definitions.oid = a.attrelid and a.attnum > 0 and not a.attisdropped
+),
+
+current_columns as (
+    select * from columns_of
+    where is_current
+),
+
+next_columns as (
+    select * from columns_of
+    where not is_current
 ),
 
 column_changes as (
@@ -250,9 +312,9 @@ column_changes as (
             when nxt.column_name is null then format('column %s removed', cur.column_name)
             else format('column %s retyped %s -> %s', cur.column_name, cur.column_type, nxt.column_type)
         end as change
-    from (select * from columns_of where is_current) as cur
-    full outer join (select * from columns_of where not is_current) as nxt
-        on nxt.table_name = cur.table_name and nxt.column_name = cur.column_name
+    from current_columns as cur
+    full outer join next_columns as nxt
+        on cur.table_name = nxt.table_name and cur.column_name = nxt.column_name
     where cur.column_type is distinct from nxt.column_type
 ),
 
@@ -264,17 +326,27 @@ compared as (
             when cur.table_name is null then 'add'
             when nxt.table_name is null and " ~ ('true' if remote_missing else 'false') ~ " then 'keep'
             when nxt.table_name is null then 'remove'
-            when cur.table_definition <> nxt.table_definition
-                or exists (select from column_changes as cc where cc.table_name = cur.table_name) then 'change'
+            when
+                cur.table_definition <> nxt.table_definition
+                or exists (
+                    select from column_changes as cc
+                    where cc.table_name = cur.table_name
+                ) then 'change'
             else 'keep'
         end as action,
-        concat_ws('; ',
-            case when cur.table_definition <> nxt.table_definition
-                then format('table options %s -> %s', cur.table_definition, nxt.table_definition) end,
-            (select string_agg(cc.change, '; ' order by cc.change) from column_changes as cc
-                where cc.table_name = cur.table_name and nxt.table_name is not null)) as detail
-    from (select * from definitions where is_current) as cur
-    full outer join (select * from definitions where not is_current) as nxt on nxt.table_name = cur.table_name
+        concat_ws(
+            '; ',
+            case
+                when cur.table_definition <> nxt.table_definition
+                    then format('table options %s -> %s', cur.table_definition, nxt.table_definition)
+            end,
+            (
+                select string_agg(cc.change, '; ' order by cc.change) from column_changes as cc
+                where cc.table_name = cur.table_name and nxt.table_name is not null
+            )
+        ) as detail
+    from current_definitions as cur
+    full outer join next_definitions as nxt on cur.table_name = nxt.table_name
 )
 
 select
@@ -284,9 +356,9 @@ select
     coalesce((
         select string_agg(distinct dn.nspname || '.' || dc.relname, ', ')
         from pg_depend as d
-        join pg_rewrite as rw on rw.oid = d.objid
-        join pg_class as dc on dc.oid = rw.ev_class
-        join pg_namespace as dn on dn.oid = dc.relnamespace
+        inner join pg_rewrite as rw on d.objid = rw.oid
+        inner join pg_class as dc on rw.ev_class = dc.oid
+        inner join pg_namespace as dn on dc.relnamespace = dn.oid
         where d.refobjid = compared.current_oid and dc.oid <> d.refobjid
     ), '') as dependents
 from compared

@@ -10,7 +10,7 @@
         "select s.srvname, coalesce(s.srvversion, ''), array_to_string(s.srvoptions, ', '), "
         ~ "(select string_agg(o, ', ') from unnest(um.umoptions) as o where o like 'user=%') "
         ~ "from pg_foreign_server as s left join pg_user_mappings as um "
-        ~ "on um.srvid = s.oid and um.usename = current_user where s.srvname = " ~ sql_literal(link.server)) -%}
+        ~ "on s.oid = um.srvid and um.usename = current_user where s.srvname = " ~ sql_literal(link.server)) -%}
     {%- if server.rows | length == 0 -%}
         {{ print("server " ~ link.server ~ ": absent. Run: lacarte deploy") }}
         {%- if fail_on_drift -%}
@@ -23,7 +23,7 @@
     {{ print("mapped remote user: " ~ (row[3] or "none: no user mapping for " ~ target.user)) }}
     {%- set tables = run_query(
         "select c.relname, (select count(*) from pg_attribute as a where a.attrelid = c.oid and a.attnum > 0 "
-        ~ "and not a.attisdropped) from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        ~ "and not a.attisdropped) from pg_class as c inner join pg_namespace as n on c.relnamespace = n.oid "
         ~ "where c.relkind = 'f' and n.nspname = " ~ sql_literal(link.local_schema) ~ " order by 1") -%}
     {{ print("imported into " ~ link.local_schema ~ ": " ~ tables.rows | length ~ " table(s)") }}
     {%- for t in tables.rows %}

@@ -47,9 +47,14 @@
         {%- set sql -%}
 with deleted as (
     delete from public.{{ adapter.quote(item.table) }} as cur
-    where not exists (select from {{ plans[item.table].next }} as nxt where {{ plans[item.table].key_match }})
+    where
+        not exists (
+            select from {{ plans[item.table].next }} as nxt
+            where {{ plans[item.table].key_match }}
+        )
     returning 1
 )
+
 select count(*) from deleted
         {%- endset -%}
         {%- do statements.append(sql) -%}
@@ -68,6 +73,7 @@ with updated as (
         and ({{ plan.current_values }}) is distinct from ({{ plan.next_values }})
     returning 1
 )
+
 select count(*) from updated
             {%- endset -%}
             {%- do statements.append(sql) -%}
@@ -78,9 +84,14 @@ with inserted as (
     insert into public.{{ adapter.quote(item.table) }} ({{ quoted_columns(plan.columns) }})
     select {{ quoted_columns(plan.columns, 'nxt') }}
     from {{ plan.next }} as nxt
-    where not exists (select from public.{{ adapter.quote(item.table) }} as cur where {{ plan.key_match }})
+    where
+        not exists (
+            select from public.{{ adapter.quote(item.table) }} as cur
+            where {{ plan.key_match }}
+        )
     returning 1
 )
+
 select count(*) from inserted
         {%- endset -%}
         {%- do statements.append(sql) -%}

@@ -28,7 +28,11 @@
 {#- The columns of a table as {name: {type, not_null, has_default}} from the live catalog. -#}
 {% macro publish_columns(schema, table) %}
     {%- set result = run_query("
-select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef or a.attidentity <> ''
+select
+    a.attname,
+    format_type(a.atttypid, a.atttypmod),
+    a.attnotnull,
+    a.atthasdef or a.attidentity <> ''
 from pg_attribute as a
 where a.attrelid = to_regclass(format('%I.%I', " ~ sql_literal(schema) ~ ", " ~ sql_literal(table) ~ "))
     and a.attnum > 0 and not a.attisdropped
@@ -61,11 +65,14 @@ order by a.attnum") -%}
         {{ return(adapter.quote(item.acteur_column) ~ " in (" ~ (holders | join(' union ')) ~ ")") }}
     {%- endif -%}
     {%- set fks = run_query("
-select a.attname, confrel.relname, fa.attname
+select
+    a.attname as column_name,
+    confrel.relname as referenced_table,
+    fa.attname as referenced_column
 from pg_constraint as c
-join pg_class as confrel on confrel.oid = c.confrelid
-join pg_attribute as a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
-join pg_attribute as fa on fa.attrelid = c.confrelid and fa.attnum = c.confkey[1]
+inner join pg_class as confrel on c.confrelid = confrel.oid
+inner join pg_attribute as a on c.conrelid = a.attrelid and c.conkey[1] = a.attnum
+inner join pg_attribute as fa on c.confrelid = fa.attrelid and c.confkey[1] = fa.attnum
 where c.contype = 'f' and cardinality(c.conkey) = 1
     and c.conrelid = to_regclass(format('public.%I', " ~ sql_literal(item.table) ~ "))
 order by 1") -%}

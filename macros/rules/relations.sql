@@ -10,21 +10,33 @@ with revised_acteurs as (
 ),
 
 from_revisions as (
-    select acteur_id, {{ columns | join(', ') }}
+    select
+        relation.acteur_id{% for column in columns %},
+        relation.{{ column }}{% endfor %}
     from {{ revision_side }} as relation
 ),
 
 from_acteurs as (
-    select relation.acteur_id, {% for column in columns %}relation.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    select
+        relation.acteur_id{% for column in columns %},
+        relation.{{ column }}{% endfor %}
     from {{ acteur_side }} as relation
-    where not exists (
-        select from revised_acteurs where revised_acteurs.identifiant_unique = relation.acteur_id
-    )
+    where
+        not exists (
+            select from revised_acteurs
+            where revised_acteurs.identifiant_unique = relation.acteur_id
+        )
 )
 
-select acteur_id, {{ columns | join(', ') }} from from_revisions
+select
+    acteur_id{% for column in columns %},
+    {{ column }}{% endfor %}
+from from_revisions
 union
-select acteur_id, {{ columns | join(', ') }} from from_acteurs
+select
+    acteur_id{% for column in columns %},
+    {{ column }}{% endfor %}
+from from_acteurs
 {% endmacro %}
 
 
@@ -39,10 +51,15 @@ with own as (
 ),
 
 owners as (
-    select source_acteur_id, acteur_id from {{ owners_model or ref('int_acteurs__relation_owners') }}
+    select
+        source_acteur_id,
+        acteur_id
+    from {{ owners_model or ref('int_acteurs__relation_owners') }}
 )
 
-select distinct owners.acteur_id, {% for column in columns %}own.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+select distinct
+    owners.acteur_id{% for column in columns %},
+    own.{{ column }}{% endfor %}
 from own
-join owners on owners.source_acteur_id = own.acteur_id
+inner join owners on own.acteur_id = owners.source_acteur_id
 {% endmacro %}

@@ -8,7 +8,9 @@ acteurs as (
     select identifiant_unique from {{ ref('carte_acteurs') }}
 )
 
-select relation.acteur_id{% for column in columns %}, relation.{{ column }}{% endfor %}
+select
+    relation.acteur_id{% for column in columns %},
+    relation.{{ column }}{% endfor %}
 from relation
-join acteurs on acteurs.identifiant_unique = relation.acteur_id
+inner join acteurs on relation.acteur_id = acteurs.identifiant_unique
 {% endmacro %}

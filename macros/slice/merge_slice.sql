@@ -24,7 +24,7 @@
     {%- for model in models -%}
         {%- do schemas.update({model.name: model.schema}) -%}
     {%- endfor -%}
-    {%- set acteurs = "(select identifiant_unique from lacarte_state.to_build)" -%}
+    {%- set acteurs = "select identifiant_unique from lacarte_state.to_build" -%}
     {%- set slice_columns = {} -%}
     {%- for row in run_query("select table_schema || '.' || table_name, string_agg(quote_ident(column_name), ', ' "
         ~ "order by ordinal_position) "
@@ -45,9 +45,9 @@
             {%- set via_rule = model_acteur_rule(graph.nodes.values() | selectattr('name', 'equalto', via) | first) -%}
             {%- set group = adapter.quote(model.rule.column) -%}
             {%- set via_key = adapter.quote(model.rule.key) -%}
-            {%- set scope = "(select " ~ via_key ~ " from " ~ adapter.quote(schemas[via]) ~ "." ~ adapter.quote(via)
-                ~ " where " ~ adapter.quote(via_rule) ~ " in " ~ acteurs ~ " union select " ~ via_key ~ " from "
-                ~ adapter.quote('slice_' ~ schemas[via]) ~ "." ~ adapter.quote(via) ~ ")" -%}
+            {%- set scope = "select " ~ via_key ~ " from " ~ adapter.quote(schemas[via]) ~ "." ~ adapter.quote(via)
+                ~ " where " ~ adapter.quote(via_rule) ~ " in (" ~ acteurs ~ ") union select " ~ via_key ~ " from "
+                ~ adapter.quote('slice_' ~ schemas[via]) ~ "." ~ adapter.quote(via) -%}
         {%- else -%}
             {%- set group = adapter.quote(model.rule) -%}
             {%- set scope = acteurs -%}
@@ -56,7 +56,7 @@
         {%- set changed = adapter.quote('merge_slice_' ~ loop.index) -%}
         {%- do statements.append("create temp table " ~ changed ~ " on commit drop as"
             ~ " with was as (select " ~ group ~ " as grp, array_agg(" ~ whole_row ~ " order by " ~ whole_row ~ ") as rows_of"
-            ~ " from " ~ full ~ " where " ~ group ~ " in " ~ scope ~ " group by 1),"
+            ~ " from " ~ full ~ " where " ~ group ~ " in (" ~ scope ~ ") group by 1),"
             ~ " now as (select " ~ group ~ " as grp, array_agg(" ~ whole_row ~ " order by " ~ whole_row ~ ") as rows_of"
             ~ " from " ~ slice ~ " group by 1)"
             ~ " select coalesce(was.grp, now.grp) as grp from was full join now on was.grp = now.grp"

@@ -1,6 +1,8 @@
 {#- Model-level test: no two rows share the same values of the listed columns. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-select {{ combination_of_columns | join(', ') }}, count(*) as occurrences
+select
+    {{ combination_of_columns | join(', ') }},
+    count(*) as occurrences
 from {{ model }}
 group by {{ combination_of_columns | join(', ') }}
 having count(*) > 1

@@ -223,6 +223,22 @@ def cmd_opendata(args: argparse.Namespace) -> int:
 
 
 # -- status -----------------------------------------------------------------------------------------
+def cmd_lint_macros(args: argparse.Namespace) -> int:
+    from lacarte import macro_lint
+    from lacarte.project import Project
+
+    project = Project.find(args.project_dir)
+    paths = [Path(path) for path in args.files] or macro_lint.macro_files(project.root)
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise UserError(f"no such macro file: {', '.join(missing)}")
+    findings = macro_lint.lint(paths, project.root)
+    for finding in findings:
+        console.print(str(finding), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{len(paths)} macro file(s), {len(findings)} finding(s)")
+    return 1 if findings else 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from lacarte.status import print_status
 
@@ -278,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a folder (default $LACARTE_OPENDATA_DESTINATION, else opendata/ in the project) "
                                "or s3://BUCKET/PREFIX")
     opendata.add_argument("--keep", type=int, help="timestamped copies kept (default var opendata_keep_files)")
+    lint_macros = add("lint-macros", cmd_lint_macros,
+                      "lint the SQL of the dbt macros with the project's sqlfluff rules (no database)")
+    lint_macros.add_argument("files", nargs="*", help="macro files (default: every file under macros/)")
     add("status", cmd_status, "the instances, the links, the published tables and the sample")
     return parser
 

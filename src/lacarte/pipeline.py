@@ -128,7 +128,8 @@ def run_dbt_step(settings: Settings, step: Step, quiet: bool, on_message: Callab
         args = ["retry"] if retrying and step.dbt[0] in ("build", "run") else list(step.dbt)
         run_dbt(settings, args, quiet=quiet, link_password_for=step.link_password_for)
 
-    with_lock_retries(settings, attempt, on_message)
+    target = step.dbt[step.dbt.index("--target") + 1] if "--target" in step.dbt else "warehouse"
+    with_lock_retries(settings, attempt, on_message, side="webapp" if target == "webapp" else "warehouse")
 
 
 def _job_of(steps: Sequence[Step]) -> str | None:

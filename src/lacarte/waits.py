@@ -23,6 +23,8 @@ LOCK_TIMEOUT_ERROR = "lock timeout"
 DURATION = re.compile(r"^[1-9][0-9]*(ms|s)$")
 # The schemas a job rewrites in the warehouse.
 JOB_SCHEMAS = ("staging", "intermediate", "marts", "exposure", "reference", "lacarte_state")
+# The webapp's ledger of publications (its published tables come from the dbt graph).
+PUBLICATION_LEDGER_SCHEMA = "lacarte_publication"
 
 
 def job_lock_timeout(settings: Settings) -> str:
@@ -42,18 +44,29 @@ def backoff(settings: Settings) -> list[float]:
     return [float(v) for v in value]
 
 
-def blocking_sessions(settings: Settings) -> list[str]:
-    """The other sessions holding locks on the relations the jobs rewrite, oldest first."""
-    with connect(settings.database("warehouse")) as conn:
+def blocking_sessions(settings: Settings, side: str = "warehouse") -> list[str]:
+    """The other sessions holding locks on the relations a job rewrites, oldest first: in the
+    warehouse, any lock on its schemas (a reader's blocks a replacement); in the webapp, a lock
+    stronger than a reader's on the published tables or the ledger (the publication only
+    changes rows there, which readers never block)."""
+    if side == "webapp":
+        from lacarte.manifest import published_tables
+
+        tables = [f"public.{item.table}" for item in published_tables(settings)]
+        schemas, modes = [PUBLICATION_LEDGER_SCHEMA], ["AccessShareLock"]
+    else:
+        tables, schemas, modes = [], list(JOB_SCHEMAS), []
+    with connect(settings.database(side)) as conn:
         rows = conn.execute("""
             select distinct a.pid, a.usename, coalesce(nullif(a.application_name, ''), '?'), a.state,
                 coalesce(a.xact_start, a.backend_start)
             from pg_locks as l
             join pg_stat_activity as a on a.pid = l.pid
             join pg_class as c on c.oid = l.relation
-            where l.granted and a.pid <> pg_backend_pid()
-                and c.relnamespace::regnamespace::text = any(%s)
-            order by 5 limit 5""", [list(JOB_SCHEMAS)]).fetchall()
+            where l.granted and a.pid <> pg_backend_pid() and l.mode <> all(%s)
+                and (c.relnamespace::regnamespace::text = any(%s)
+                     or c.oid = any(array(select to_regclass(t) from unnest(%s::text[]) as t)))
+            order by 5 limit 5""", [modes, schemas, tables]).fetchall()
     # Without pg_read_all_stats, another role's state and start are hidden (NULL).
     return [f"pid {pid}: role {role}, application {application}"
             + (f", {state}" if state else "") + (f" since {since:%Y-%m-%d %H:%M:%S %Z}" if since else "")
@@ -61,9 +74,9 @@ def blocking_sessions(settings: Settings) -> list[str]:
 
 
 def with_lock_retries(settings: Settings, attempt: Callable[[bool], Any],
-                      on_message: Callable[[str], None] = lambda _m: None) -> Any:
+                      on_message: Callable[[str], None] = lambda _m: None, side: str = "warehouse") -> Any:
     """Run `attempt(retrying)`; when it fails on a lock timeout, wait and try again (with
-    `retrying` true), then fail naming the sessions in the way."""
+    `retrying` true), then fail naming the sessions in the way on `side`."""
     from lacarte.dbt import DbtFailure
 
     delays = backoff(settings)
@@ -74,11 +87,11 @@ def with_lock_retries(settings: Settings, attempt: Callable[[bool], Any],
         except DbtFailure as failure:
             if LOCK_TIMEOUT_ERROR not in str(failure):
                 raise
-            blockers = blocking_sessions(settings)
+            blockers = blocking_sessions(settings, side)
             if delay is None:
                 raise DbtFailure(
-                    f"{failure} — a relation this step replaces stayed in use for {sum(delays):g} s and "
-                    f"{len(delays)} tries (lock_timeout {job_lock_timeout(settings)} each): "
+                    f"{failure} — a relation this step replaces stayed in use on the {side} for {sum(delays):g} s "
+                    f"and {len(delays) + 1} tries: "
                     f"{'; '.join(blockers) or 'the sessions have ended since'}. End or wait for those sessions "
                     "(SELECT pg_cancel_backend(pid) as their owner or an administrator), then run the step again: "
                     "it resumes where it stopped") from None
