@@ -18,6 +18,7 @@ demo: install
 	$(LACARTE) sample build
 	$(LACARTE) demo-edit --share 0.01
 	$(LACARTE) run --incremental
+	$(LACARTE) demo-follow
 	$(LACARTE) status
 
 test: install airflow

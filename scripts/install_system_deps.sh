@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks for this project: python3-venv, openssl
-# (the local instances' certificates), the PostgreSQL server with contrib (postgres_fdw) and
-# PostGIS, and with --test Chromium (the test that loads dbt's documentation site). As root it
+# (the local instances' certificates), the PostgreSQL server with contrib (postgres_fdw),
+# PostGIS and wal2json (the webapp's change stream), and with --test Chromium (the test that loads dbt's documentation site). As root it
 # installs them; otherwise it prints the exact command to run and stops.
 set -euo pipefail
 
@@ -40,9 +40,17 @@ postgis_ok() {
 if [ -n "$major" ] && ! postgis_ok; then
     packages+=("postgresql-$major-postgis-3")
 fi
+wal2json_ok() {
+    local lib
+    lib=$("$bindir/pg_config" --pkglibdir 2>/dev/null || echo "/usr/lib/postgresql/$major/lib")
+    [ -f "$lib/wal2json.so" ]
+}
+if [ -n "$major" ] && ! wal2json_ok; then
+    packages+=("postgresql-$major-wal2json")
+fi
 
 if [ ${#packages[@]} -eq 0 ]; then
-    echo "system dependencies: present (PostgreSQL ${major} at $bindir, PostGIS, python3-venv, openssl${1:+, chromium})"
+    echo "system dependencies: present (PostgreSQL ${major} at $bindir, PostGIS, wal2json, python3-venv, openssl${1:+, chromium})"
     exit 0
 fi
 

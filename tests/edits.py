@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import psycopg
 
-from tests.platform_pair import report_statistics_now
 from tests.scenario_world import World
 
 Edit = Callable[[psycopg.Connection, int], None]
@@ -153,4 +152,3 @@ def apply_edits(conn: psycopg.Connection, edits: list[tuple[str, int]]) -> None:
     with conn.transaction():
         for kind, seed in edits:
             everything[kind](conn, seed)
-        report_statistics_now(conn)

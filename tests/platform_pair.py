@@ -42,22 +42,12 @@ class Pair:
     def execute(self, side: str, sql: str, params=None, user: str | None = None, dbname: str | None = None) -> None:
         with self.connect(side, user=user, dbname=dbname) as conn:
             conn.execute(sql, params)
-            if side == "webapp":
-                report_statistics_now(conn)
 
     def dbt(self, *args: str, link_password_for: str | None = None):
         return run_dbt(self.settings, list(args), quiet=True, link_password_for=link_password_for)
 
     def all_passwords(self) -> list[str]:
         return [value for key, value in self.settings.values.items() if key.endswith("_PASSWORD")]
-
-
-def report_statistics_now(conn: psycopg.Connection) -> None:
-    """Have this session's writes counted in pg_stat_user_tables before the next statement
-    returns. Incremental runs see a change once PostgreSQL reports it, which a session does
-    on its own within about 10 s of committing (the next run sees it then); the tests do not
-    wait for that."""
-    conn.execute("select pg_stat_force_next_flush()")
 
 
 @contextmanager

@@ -41,7 +41,8 @@ def test_up_is_idempotent_and_down_when_stopped_is_a_no_op():
 
 
 def test_roles_databases_and_extensions(pair: Pair):
-    for side, roles in {"webapp": ["webapp", "webapp_reader"], "warehouse": ["warehouse", "warehouse_reader", "analyst"]}.items():
+    for side, roles in {"webapp": ["webapp", "webapp_reader", "webapp_stream"],
+                        "warehouse": ["warehouse", "warehouse_reader", "analyst"]}.items():
         found = {r[0] for r in pair.query(side, "select rolname from pg_roles where rolcanlogin", user="admin")}
         assert set(roles) <= found
         owner = pair.query(side, "select pg_get_userbyid(datdba) from pg_database where datname = %s", [side], user="admin")

@@ -446,7 +446,8 @@ def test_each_instance_receives_only_the_reader_password_it_stores(linked_pair: 
         sent = {role for role in ("WEBAPP_READER", "WAREHOUSE_READER") if settings.get(f"{role}_PASSWORD") in options}
         expected = {"webapp": {"WAREHOUSE_READER"}, "warehouse": {"WEBAPP_READER"}, None: set()}[step.link_password_for]
         assert sent == expected, step.name
-        assert not any(key.endswith("_READER_PASSWORD") or key == "ANALYST_PASSWORD" for key in env)
+        assert not any(key.endswith("_READER_PASSWORD") or key in ("ANALYST_PASSWORD", "WEBAPP_STREAM_PASSWORD")
+                       for key in env)
 
 
 def test_no_secret_in_logs_target_output_or_server_logs(linked_pair: Pair, capsys):

@@ -8,7 +8,7 @@ import pytest
 from tests.platform_pair import Pair
 
 READERS = [("webapp", "webapp_reader", "qfdmo_action"), ("warehouse", "warehouse_reader", "exposure.exposure_carte_acteur"),
-           ("warehouse", "analyst", "marts.carte_acteurs")]
+           ("warehouse", "analyst", "marts.carte_acteurs"), ("webapp", "webapp_stream", "qfdmo_action")]
 WRITES = {
     "large object": "select lo_create(0)",
     "large object from bytes": "select lo_from_bytea(0, 'secret')",
@@ -32,7 +32,7 @@ def test_read_only_roles_cannot_write_even_after_leaving_read_only_mode(linked_p
 
 
 @pytest.mark.parametrize("side, role", [("webapp", "webapp_reader"), ("warehouse", "warehouse_reader"),
-                                        ("warehouse", "analyst"), ("webapp", "webapp")])
+                                        ("warehouse", "analyst"), ("webapp", "webapp"), ("webapp", "webapp_stream")])
 @pytest.mark.parametrize("dbname", ["postgres", "template1"])
 def test_no_role_connects_to_the_maintenance_databases(pair: Pair, side, role, dbname):
     with pytest.raises(psycopg.OperationalError, match="permission denied|not currently accepting"):
@@ -55,7 +55,7 @@ def test_owners_keep_large_objects_and_temporary_tables(pair: Pair):
 
 
 @pytest.mark.parametrize("side, role, bound", [("warehouse", "analyst", "5min"), ("webapp", "webapp_reader", "1h"),
-                                              ("warehouse", "warehouse_reader", "1h")])
+                                              ("warehouse", "warehouse_reader", "1h"), ("webapp", "webapp_stream", "5min")])
 def test_a_reader_left_idle_in_a_transaction_is_bounded(pair: Pair, side, role, bound):
     """A read-only session idle inside a transaction would hold the locks a job needs: its role
     bounds it (idle_in_transaction_session_timeout, README "Readers and jobs"); the links' roles
@@ -63,3 +63,16 @@ def test_a_reader_left_idle_in_a_transaction_is_bounded(pair: Pair, side, role, 
     with pair.connect(side, user=role) as conn:
         setting = conn.execute("show idle_in_transaction_session_timeout").fetchone()[0]
     assert setting == bound
+
+
+def test_the_stream_role_reads_the_change_stream_and_nothing_else(pair: Pair):
+    """webapp_stream may read the slot (logical decoding through SQL), not a single row of any
+    table, and pg_hba.conf refuses it a replication connection (no copy of the WAL)."""
+    with pair.connect("webapp", user="webapp_stream") as conn:
+        assert conn.execute("select rolreplication from pg_roles where rolname = current_user").fetchone() == (True,)
+        for table in ("qfdmo_acteur", "auth_user", "qfdmo_displayedacteur"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select count(*) from public.{table}")
+    database = pair.settings.database("webapp", user="webapp_stream")
+    with pytest.raises(psycopg.OperationalError, match="pg_hba.conf|replication"):
+        psycopg.connect(**database.conninfo(replication="database")).close()

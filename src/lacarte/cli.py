@@ -98,6 +98,20 @@ def cmd_demo_edit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_follow(args: argparse.Namespace) -> int:
+    from lacarte.demo_follow import watch_one_edit
+
+    def on_message(message: str) -> None:
+        console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+    watched = watch_one_edit(_settings(args), on_message=on_message)
+    own = f" (the follower's own measure, commit to publication: {watched.follower_seconds:.2f} s)" \
+        if watched.follower_seconds is not None else ""
+    console.print(f"the correction of {watched.acteur} reached the map {watched.seconds:.2f} s after its commit{own}; "
+                  "the follower was stopped (run it resident: `lacarte follow`, README)")
+    return 0
+
+
 # -- jobs -------------------------------------------------------------------------------------------
 def _run_job(args: argparse.Namespace, job: str) -> int:
     from dataclasses import replace
@@ -239,6 +253,39 @@ def cmd_lint_macros(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_follow(args: argparse.Namespace) -> int:
+    from lacarte.changes.follow import FollowOptions, follow
+
+    settings = _settings(args)
+    options = FollowOptions(window=args.window, poll=args.poll)
+
+    def on_message(message: str) -> None:
+        console.print(f"{time.strftime('%H:%M:%S')} {message}", markup=False, highlight=False, soft_wrap=True)
+
+    follow(settings, options, max_cycles=args.cycles, on_message=on_message)
+    return 0
+
+
+def _non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 60 seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from lacarte.status import print_status
 
@@ -268,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     edit = add("demo-edit", cmd_demo_edit, "edit a share of the demo actors as the web app would (never production)")
     edit.add_argument("--share", type=float, default=0.01, help="share of the actors edited (default 0.01)")
     edit.add_argument("--seed", type=int, default=1, help="which actors (default 1)")
+    add("demo-follow", cmd_demo_follow, "start the follower, rename one demo actor, time its arrival on the map, "
+                                        "stop the follower (never production)")
     deploy = add("deploy", cmd_deploy, "the deploy step, right after the web app's migrations: refresh both links")
     deploy.add_argument("--dry-run", action="store_true", help="print the statements, change nothing")
     deploy.add_argument("--list", action="store_true", help="list the steps")
@@ -294,6 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a folder (default $LACARTE_OPENDATA_DESTINATION, else opendata/ in the project) "
                                "or s3://BUCKET/PREFIX")
     opendata.add_argument("--keep", type=int, help="timestamped copies kept (default var opendata_keep_files)")
+    follow = add("follow", cmd_follow, "the resident follower: each correction committed in the webapp reaches the "
+                                       "map within seconds (runs until SIGTERM; see the README for a systemd unit)")
+    follow.add_argument("--window", type=_non_negative_seconds, default=0.3,
+                        help="seconds to gather a burst of changes before a cycle (default 0.3)")
+    follow.add_argument("--poll", type=_non_negative_seconds, default=0.2,
+                        help="seconds between looks at the change stream while nothing changes (default 0.2)")
+    follow.add_argument("--cycles", type=_positive_int, help="stop after this many cycles (tests, demos)")
     lint_macros = add("lint-macros", cmd_lint_macros,
                       "lint the SQL of the dbt macros with the project's sqlfluff rules (no database)")
     lint_macros.add_argument("files", nargs="*", help="macro files (default: every file under macros/)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,14 +34,15 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
-            link_password_for: str | None = None) -> dbtRunnerResult:
+            link_password_for: str | None = None, artifacts_of: list[str] | None = None) -> dbtRunnerResult:
     """Invoke `dbt <args>` in this process; raise DbtFailure with the failing nodes' messages.
 
-    `link_password_for`: the target whose link refresh needs its remote role's password.
+    `link_password_for`: the target whose link refresh needs its remote role's password;
+    `artifacts_of`: the invocation whose artifacts this one reads (`dbt retry`).
     """
     project = settings.project
     command = [*args, "--project-dir", str(project.root), "--profiles-dir", str(project.profiles_dir),
-               "--target-path", str(target_path(settings, args))]
+               "--target-path", str(target_path(settings, artifacts_of or args))]
     if args and args[0] == "run-operation":
         command = ["--no-write-json", *command]  # operations need no manifest on disk: faster deploys
     if quiet:
@@ -58,11 +61,15 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
 
 
 def target_path(settings: Settings, args: list[str]) -> Path:
-    """dbt's artifacts for one target in a folder of their own: alternating targets (a deploy
-    refreshes both sides) then keeps each target's partial parse instead of parsing again."""
+    """dbt's artifacts for one target and one set of `--vars` in a folder of their own:
+    alternating targets (a deploy refreshes both sides) or vars (an incremental cycle builds
+    its slice with `{slice: true}`, then merges without) then keeps each one's partial parse
+    instead of parsing the project again."""
     target = settings.values.get("DBT_TARGET", "warehouse")
     if "--target" in args:
         target = args[args.index("--target") + 1]
+    if "--vars" in args:
+        target += "-vars-" + hashlib.sha256(args[args.index("--vars") + 1].encode()).hexdigest()[:10]
     base = Path(settings.values.get("DBT_TARGET_PATH") or settings.project.root / "target")
     return base / target
 
@@ -87,6 +94,31 @@ def describe_failure(result: dbtRunnerResult, errors: list[str] | None = None) -
     return "; ".join(messages) or "see logs/dbt.log"
 
 
+# The manifests parsed in this process, by project version: a resident process (the
+# follower) parses the project once per version of its code, not at every cycle.
+_MANIFESTS: dict[str, Any] = {}
+PROJECT_FOLDERS = ("models", "seeds", "macros", "analyses", "tests", "snapshots", "profiles")
+
+
+def project_version(settings: Settings) -> str:
+    """A fingerprint of what a parse reads: the project's files (names, sizes, modification
+    times), its variables and target."""
+    root = settings.project.root
+    parts = [json.dumps(settings.project.dbt_vars, sort_keys=True, default=str),
+             settings.values.get("DBT_TARGET", "warehouse"), settings.environment]
+    files = [root / "dbt_project.yml", *(path for folder in PROJECT_FOLDERS if (root / folder).is_dir()
+                                        for path in (root / folder).rglob("*") if path.is_file())]
+    for path in sorted(files):
+        stat = path.stat()
+        parts.append(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def parse_manifest(settings: Settings) -> Any:
-    """The project's manifest (dbt parse, in this process): the graph the tools read."""
-    return run_dbt(settings, ["parse"], quiet=True).result
+    """The project's manifest (dbt parse, in this process, once per version of the project):
+    the graph the tools read. Read it, never change it."""
+    version = project_version(settings)
+    if version not in _MANIFESTS:
+        _MANIFESTS.clear()
+        _MANIFESTS[version] = run_dbt(settings, ["parse"], quiet=True).result
+    return _MANIFESTS[version]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -67,15 +68,30 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
     the mode; steps that do not run in that mode are passed over, and after a pull that found
     nothing the job stops. The jobs that build take the warehouse's job lock (lacarte.changes.
     lock): an incremental run is skipped while another job holds it."""
-    from lacarte.actions import run_action
-    from lacarte.changes.lock import EXCLUSIVE_JOBS, LEASE, acquire, release
+    from lacarte.changes.lock import EXCLUSIVE_JOBS
 
     job = job or _job_of(steps)
     preflight(settings, steps)
+    with ExitStack() as stack:
+        # A job run in one process keeps a warehouse session while it holds the lock: if the
+        # process is killed, the lock goes with it.
+        holder_pid = None
+        if job in EXCLUSIVE_JOBS:
+            session = stack.enter_context(connect(settings.database("warehouse")))
+            holder_pid = session.execute("select pg_backend_pid()").fetchone()[0]
+        return _run_locked(settings, steps, job, holder_pid, on_step, quiet, on_message)
+
+
+def _run_locked(settings: Settings, steps: Sequence[Step], job: str | None, holder_pid: int | None,
+                on_step: Callable[[Step], None], quiet: bool, on_message: Callable[[str], None]) -> JobResult:
+    from lacarte.actions import run_action
+    from lacarte.changes.lock import EXCLUSIVE_JOBS, LEASE, acquire, release
+
     result = JobResult()
     locked = job in LOCKED_JOBS
     if locked:
-        taken, holder = acquire(settings, job, wait=timedelta(0) if job == "incremental" else LOCK_WAIT)
+        taken, holder = acquire(settings, job, wait=timedelta(0) if job == "incremental" else LOCK_WAIT,
+                                holder_pid=holder_pid)
         if not taken:
             if job != "incremental":
                 raise UserError(f"{holder}; job {job} waited {LOCK_WAIT} for it and did nothing. Run it again when "
@@ -126,7 +142,7 @@ def run_dbt_step(settings: Settings, step: Step, quiet: bool, on_message: Callab
 
     def attempt(retrying: bool) -> None:
         args = ["retry"] if retrying and step.dbt[0] in ("build", "run") else list(step.dbt)
-        run_dbt(settings, args, quiet=quiet, link_password_for=step.link_password_for)
+        run_dbt(settings, args, quiet=quiet, link_password_for=step.link_password_for, artifacts_of=list(step.dbt))
 
     target = step.dbt[step.dbt.index("--target") + 1] if "--target" in step.dbt else "warehouse"
     with_lock_retries(settings, attempt, on_message, side="webapp" if target == "webapp" else "warehouse")

@@ -23,6 +23,7 @@ PASSWORD_VARIABLES = (
     "WEBAPP_DB_PASSWORD",
     "WAREHOUSE_DB_PASSWORD",
     "WEBAPP_READER_PASSWORD",
+    "WEBAPP_STREAM_PASSWORD",
     "WAREHOUSE_READER_PASSWORD",
     "ANALYST_PASSWORD",
 )
@@ -205,7 +206,7 @@ class Settings:
         # dbt never needs the local administrator's password, nor the readers' but one.
         env = {k: v for k, v in self.values.items()
                if k.isupper() and k != "LACARTE_ADMIN_PASSWORD" and not k.endswith("_READER_PASSWORD")
-               and k != "ANALYST_PASSWORD" and k != "PGOPTIONS"}
+               and k not in ("ANALYST_PASSWORD", "WEBAPP_STREAM_PASSWORD", "PGOPTIONS")}
         for side in SIDES:
             env[f"{side.upper()}_DB_SSLMODE"] = self.sslmode(side)
         env["DBT_PROFILES_DIR"] = str(self.project.profiles_dir)

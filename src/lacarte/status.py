@@ -73,6 +73,22 @@ def print_runs(settings: Settings, console: Console) -> None:
     if fresh.owed:
         console.print(f"owed by the next run: {', '.join(fresh.owed)}")
     print_lock(settings, console)
+    print_follower(settings, console)
+
+
+def print_follower(settings: Settings, console: Console) -> None:
+    """The follower's heartbeat, its last cycle and latency, and the change stream's lag."""
+    from lacarte.changes.follow import follower_status
+    from lacarte.changes.stream import stream_lag
+
+    found = follower_status(settings)
+    if found is None:
+        console.print("follower: none has run (lacarte follow); the every-minute DAG carries the changes")
+    else:
+        console.print(f"follower: {found}")
+    lag = stream_lag(settings)
+    if lag is not None:
+        console.print(f"change stream: {lag}")
 
 
 def print_lock(settings: Settings, console: Console) -> None:

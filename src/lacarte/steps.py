@@ -82,7 +82,8 @@ def _full_job(pull_action: str, summary: str) -> tuple[Step, ...]:
 
 # The daily job: everything rebuilt, the differences published (and, when the last one is older
 # than var reconcile_every_days, a full reconciliation of every row the webapp holds).
-MAIN: tuple[Step, ...] = _full_job("pull_full", "record the webapp's horizon: the next incremental runs start there")
+MAIN: tuple[Step, ...] = _full_job(
+    "pull_full", "record the position in the webapp's change stream: the next incremental runs start there")
 
 # Every few minutes: only the actors that changed, with their parents and children.
 # (No separate check: the slice build's on-run-start hook refuses a drifted link.)

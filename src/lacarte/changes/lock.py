@@ -3,8 +3,11 @@
 The lock is a row (lacarte_state.job_lock), not a session lock: the daily job's steps run as
 separate Airflow tasks. Each step of a job takes it (again, for the same job), the job's last
 step and any failed step give it back, and a lock older than `lease` is taken over (a job
-that died). An incremental run never waits: it is skipped while another job holds the lock;
-the others wait for it up to `wait`.
+that died). A job that runs in one process (incremental: the follower's cycles, the
+every-minute fallback) also names the warehouse session it keeps open while it runs: once
+that session is gone (the process was killed), the lock is free at once. An incremental run
+never waits: it is skipped while another job holds the lock; the others wait for it up to
+`wait`.
 """
 
 from __future__ import annotations
@@ -27,14 +30,18 @@ LEASE = timedelta(hours=6)
 EXCLUSIVE_JOBS = ("incremental",)
 
 
-def _try(conn: psycopg.Connection, job: str) -> tuple[bool, str]:
+def _try(conn: psycopg.Connection, job: str, holder_pid: int | None) -> tuple[bool, str]:
     with conn.transaction():
         ensure_state(conn)
-        # One statement takes a free or expired lock: concurrent takers serialize on the row's key.
+        # One statement takes a free, expired or orphaned lock: concurrent takers serialize on
+        # the row's key.
         taken = conn.execute(
-            f"insert into {SCHEMA}.job_lock (job, acquired_at) values (%s, clock_timestamp()) "
-            "on conflict (singleton) do update set job = excluded.job, acquired_at = excluded.acquired_at "
-            f"where {SCHEMA}.job_lock.acquired_at < clock_timestamp() - %s returning job", [job, LEASE]).fetchone()
+            f"insert into {SCHEMA}.job_lock (job, acquired_at, holder_pid) values (%s, clock_timestamp(), %s) "
+            "on conflict (singleton) do update set job = excluded.job, acquired_at = excluded.acquired_at, "
+            "holder_pid = excluded.holder_pid "
+            f"where {SCHEMA}.job_lock.acquired_at < clock_timestamp() - %s or ({SCHEMA}.job_lock.holder_pid is not null "
+            f"and not exists (select from pg_stat_activity as a where a.pid = {SCHEMA}.job_lock.holder_pid)) "
+            "returning job", [job, holder_pid, LEASE]).fetchone()
         if taken:
             return True, ""
         held, since = conn.execute(f"select job, acquired_at from {SCHEMA}.job_lock").fetchone()
@@ -43,12 +50,13 @@ def _try(conn: psycopg.Connection, job: str) -> tuple[bool, str]:
         return False, f"job {held} holds the warehouse since {since:%Y-%m-%d %H:%M:%S %Z}"
 
 
-def acquire(settings: Settings, job: str, wait: timedelta) -> tuple[bool, str]:
-    """Take the lock for `job`; (False, who holds it) when `wait` passed without it."""
+def acquire(settings: Settings, job: str, wait: timedelta, holder_pid: int | None = None) -> tuple[bool, str]:
+    """Take the lock for `job`; (False, who holds it) when `wait` passed without it.
+    `holder_pid`: the warehouse session the job keeps open while it runs, if any."""
     deadline = time.monotonic() + wait.total_seconds()
     with connect(settings.database("warehouse")) as conn:
         while True:
-            taken, holder = _try(conn, job)
+            taken, holder = _try(conn, job, holder_pid)
             if taken or time.monotonic() >= deadline:
                 return taken, holder
             time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))

@@ -2,8 +2,8 @@
 
 - runs: one row per pull (its mode, why, how many actors it touched, when it was built and
   published);
-- watermarks: per webapp table, the activity counters and the transaction horizon of its
-  last scan;
+- stream: the position in the webapp's change stream up to which the warehouse has recorded
+  what the changes owe (lacarte.changes.stream writes it);
 - tracked: how each webapp table names its rows and their actor (read from the live catalog);
 - to_build / to_publish: the actors a build, then a publication, still owes;
 - job_lock: the job that holds the warehouse (lacarte.changes.lock);
@@ -38,14 +38,13 @@ create table if not exists {SCHEMA}.runs (
     published_at timestamptz,
     change_set_rows bigint
 );
-create table if not exists {SCHEMA}.watermarks (
-    source_table text primary key,
-    xid_horizon xid8 not null,
-    n_tup_ins bigint not null,
-    n_tup_upd bigint not null,
-    n_tup_del bigint not null,
-    scanned_at timestamptz not null default clock_timestamp()
+drop table if exists {SCHEMA}.watermarks;
+create table if not exists {SCHEMA}.stream (
+    slot text primary key,
+    position pg_lsn not null,
+    recorded_at timestamptz not null default clock_timestamp()
 );
+alter table {SCHEMA}.runs add column if not exists first_change_at timestamptz;
 create table if not exists {SCHEMA}.tracked (
     source_table text primary key,
     key_column text not null,
@@ -79,6 +78,7 @@ create table if not exists {SCHEMA}.job_lock (
     job text not null,
     acquired_at timestamptz not null
 );
+alter table {SCHEMA}.job_lock add column if not exists holder_pid integer;
 insert into {SCHEMA}.status (singleton) values (true) on conflict do nothing;
 """
 

@@ -42,6 +42,14 @@ jit = off
 log_line_prefix = '%m [%p] %u@%d '
 log_min_duration_statement = -1
 """
+# The webapp streams its committed changes to the platform by logical decoding (wal2json); the
+# WAL its slot keeps for a stopped follower is bounded: past it the slot is invalidated and the
+# next run is full (lacarte.changes.stream).
+WEBAPP_CONFIG = """\
+wal_level = logical
+max_replication_slots = 8
+max_slot_wal_keep_size = 1GB
+"""
 THROWAWAY_CONFIG = "fsync = off\nfull_page_writes = off\nlog_statement = 'all'\n"
 
 HBA = """\
@@ -138,6 +146,9 @@ class Instances:
                 progress(f"{instance.side}: already running on port {instance.port}")
                 if changed:
                     self._pg_ctl(instance, "reload")
+                    if self._restart_pending(instance):
+                        progress(f"{instance.side}: restarting (a changed setting needs it)")
+                        self._pg_ctl(instance, "restart", "-w", "-t", "60", "-m", "fast", "-l", str(instance.log_file))
             else:
                 progress(f"{instance.side}: starting on 127.0.0.1:{instance.port} (TLS)")
                 self._pg_ctl(instance, "start", "-w", "-t", "60", "-l", str(instance.log_file))
@@ -222,6 +233,8 @@ class Instances:
             pgbin.give_to_server_user(directory)
         key, certificate = tls.ensure_server_certificate(self.tls_dir, instance.instance_dir)
         config = SERVER_CONFIG.format(port=instance.port, socket_dir=instance.socket_dir, cert=certificate, key=key)
+        if instance.side == "webapp":
+            config += WEBAPP_CONFIG
         if instance.throwaway:
             config += THROWAWAY_CONFIG
         changed = False
@@ -231,6 +244,12 @@ class Instances:
                 changed = True
         return changed
 
+    def _restart_pending(self, instance: Instance) -> bool:
+        from lacarte.db import connect
+
+        with connect(self.settings.database(instance.side, dbname="postgres", user="admin")) as conn:
+            return conn.execute("select count(*) > 0 from pg_settings where pending_restart").fetchone()[0]
+
     def _write_as_server_user(self, path: Path, text: str) -> None:
         path.write_text(text)
         pgbin.give_to_server_user(path)
@@ -238,7 +257,7 @@ class Instances:
     def _pg_ctl(self, instance: Instance, *args: str) -> None:
         # The port lives in lacarte.conf; pass it too so a changed setting takes effect.
         command = [str(self.bindir / "pg_ctl"), "-D", str(instance.data_dir), *args]
-        if "start" in args:
+        if "start" in args or "restart" in args:
             command += ["-o", f"-p {instance.port}"]
         result = subprocess.run(pgbin.as_server_user(command), capture_output=True, text=True)
         if result.returncode != 0:

@@ -20,7 +20,7 @@ from lacarte.settings import Settings
 EXTENSIONS = tuple(required_extensions())
 # side -> (owner variable, other login roles)
 ROLES = {
-    "webapp": ["webapp_reader"],
+    "webapp": ["webapp_reader", "webapp_stream"],
     "warehouse": ["warehouse_reader", "analyst"],
 }
 # A read-only session left idle inside a transaction would hold its snapshot and locks, and
@@ -29,7 +29,10 @@ ROLES = {
 # jobs' own transactions (postgres_fdw keeps its remote transaction open, often idle, until the
 # local one ends: a full publication at 1M actors lasts more than 5 minutes), so their bound is
 # longer.
-IDLE_IN_TRANSACTION = {"analyst": "5min", "webapp_reader": "1h", "warehouse_reader": "1h"}
+IDLE_IN_TRANSACTION = {"analyst": "5min", "webapp_reader": "1h", "warehouse_reader": "1h", "webapp_stream": "5min"}
+# Roles that read the webapp's change stream (logical decoding through SQL functions): the
+# REPLICATION attribute, and no privilege on any table.
+REPLICATION_ROLES = ("webapp_stream",)
 # Functions that create large objects: granted to PUBLIC by PostgreSQL, to the owners only here.
 LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_import(text)", "lo_import(text, oid)",
                          "lo_from_bytea(oid, bytea)")
@@ -55,6 +58,8 @@ def provision_instance(settings: Settings, side: str, progress: Callable[[str], 
         # that waited on a reader names it, with its state and since when (lacarte.waits).
         conn.execute(sql.SQL("grant pg_signal_backend, pg_read_all_stats to {}").format(sql.Identifier(owner)))
         for role in other_roles:
+            conn.execute(sql.SQL("alter role {} {}").format(
+                sql.Identifier(role), sql.SQL("replication" if role in REPLICATION_ROLES else "noreplication")))
             conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(role)))
             conn.execute(sql.SQL("alter role {} set idle_in_transaction_session_timeout = {}").format(
                 sql.Identifier(role), sql.Literal(IDLE_IN_TRANSACTION[role])))

@@ -1,0 +1,228 @@
+"""`lacarte follow`: the resident follower, which brings the webapp's corrections to the map.
+
+It watches the webapp's change stream (lacarte.changes.stream), not a clock: while nothing the
+platform tracks was committed, it only asks the stream, a few times a second, and lets it
+forget what it read (it reads one small query's worth of WAL). When something was committed,
+it waits `window` seconds for the rest of the burst, then runs the incremental job
+(lacarte.steps.INCREMENTAL_JOB: the same steps the every-minute fallback runs, under the same
+job lock), which rebuilds and publishes only the affected actors.
+
+- Heartbeat and lag: lacarte_state.follower (this module is its only writer), shown by
+  `lacarte status`: when it last looked, what it is doing, the last cycle's duration and the
+  time from the oldest commit it carried to its publication.
+- One job at a time: while the daily or weekly job holds the warehouse, its cycles step aside
+  and try again every `busy_wait` seconds. The lock names the follower's warehouse session,
+  so after a SIGKILL the next follower takes it at once.
+- Resumes where it stopped: the stream forgets changes only once the warehouse recorded what
+  they owe (to_build, to_publish), and every step is atomic or idempotent.
+- SIGTERM or SIGINT: it finishes the cycle under way and stops.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from lacarte.changes.state import SCHEMA, ensure_state
+from lacarte.changes.stream import ChangeStream, Columns, SlotBusy, open_stream, record_position
+from lacarte.changes.tracking import read_sources
+from lacarte.db import connect
+from lacarte.dbt import parse_manifest
+from lacarte.errors import StepFailure
+from lacarte.settings import Settings
+from lacarte.steps import INCREMENTAL_JOB
+
+# The longest wait between two tries after failed cycles (the waits double from busy_wait).
+MAX_RETRY_SECONDS = 300.0
+
+FOLLOWER_DDL = f"""
+create table if not exists {SCHEMA}.follower (
+    singleton boolean primary key default true check (singleton),
+    host text not null,
+    pid integer not null,
+    started_at timestamptz not null,
+    heartbeat_at timestamptz not null,
+    state text not null,
+    cycles bigint not null default 0,
+    last_cycle_at timestamptz,
+    last_cycle_seconds double precision,
+    last_latency_seconds double precision
+)
+"""
+
+
+@dataclass(frozen=True)
+class FollowOptions:
+    window: float = 0.3  # seconds to gather a burst once a change is seen
+    poll: float = 0.2  # seconds between looks at the stream when nothing changed
+    busy_wait: float = 5.0  # seconds between tries while another job holds the warehouse
+    heartbeat: float = 2.0  # seconds between heartbeats when idle
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One incremental run the follower made."""
+
+    mode: str | None
+    seconds: float
+    latency: float | None  # oldest commit carried -> published
+    messages: tuple[str, ...]
+
+
+class Follower:
+    def __init__(self, settings: Settings, options: FollowOptions = FollowOptions(),
+                 on_message: Callable[[str], None] = lambda _m: None):
+        self.settings = settings
+        self.options = options
+        self.on_message = on_message
+        self.stop = threading.Event()
+        self.last_heartbeat = 0.0
+
+    def run(self, max_cycles: int | None = None) -> list[Cycle]:
+        """Follow until stopped (or `max_cycles` incremental runs); the cycles made."""
+        cycles: list[Cycle] = []
+        manifest = parse_manifest(self.settings)
+        with (connect(self.settings.database("warehouse")) as warehouse, open_stream(self.settings) as stream,
+              connect(self.settings.database("webapp", user=self._reader())) as webapp):
+            with warehouse.transaction():
+                ensure_state(warehouse)
+                warehouse.execute(FOLLOWER_DDL)
+                warehouse.execute(
+                    f"insert into {SCHEMA}.follower (host, pid, started_at, heartbeat_at, state) values "
+                    "(%s, %s, clock_timestamp(), clock_timestamp(), 'starting') on conflict (singleton) do update set "
+                    "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
+                    "heartbeat_at = excluded.heartbeat_at, state = excluded.state, cycles = 0",
+                    [socket.gethostname(), os.getpid()])
+            tables = self._tables(manifest, webapp)
+            self.on_message(f"following the webapp's changes to {len(tables)} tables (slot {stream.slot})")
+            # What an earlier run left owed (a follower killed mid-cycle, a failed cycle) is
+            # looked at on start and after a failure or a wait for another job.
+            check_owed = True
+            failures = 0
+            while not self.stop.is_set() and (max_cycles is None or len(cycles) < max_cycles):
+                owed = check_owed and self._owed(warehouse)
+                check_owed = False
+                if owed or not stream.state().exists:
+                    pass  # a cycle now (without a slot, its pull recreates it and the run is full)
+                elif not self._changed(stream, warehouse, tables):
+                    self._beat(warehouse, "waiting for changes")
+                    self.stop.wait(self.options.poll)
+                    continue
+                else:
+                    self.stop.wait(self.options.window)  # the rest of the burst
+                try:
+                    cycle = self._cycle(warehouse)
+                except (StepFailure, SlotBusy) as error:  # a bad configuration stops the follower
+                    failures += 1
+                    delay = min(self.options.busy_wait * 2 ** failures, MAX_RETRY_SECONDS)
+                    self._beat(warehouse, f"the last cycle failed ({error}); trying again in {delay:g} s", force=True)
+                    self.on_message(f"cycle failed: {error}; trying again in {delay:g} s")
+                    self.stop.wait(delay)
+                    check_owed = True
+                    continue
+                failures = 0
+                if cycle is None:
+                    self.stop.wait(self.options.busy_wait)
+                    check_owed = True
+                    continue
+                cycles.append(cycle)
+        return cycles
+
+    def _owed(self, warehouse: psycopg.Connection) -> bool:
+        from lacarte.changes.report import freshness
+
+        found = freshness(warehouse)
+        return bool(found and found.owed)
+
+    def _reader(self) -> str:
+        return self.settings.project.dbt_vars["fdw_links"]["warehouse"]["remote_user"]
+
+    def _tables(self, manifest, webapp: psycopg.Connection) -> dict[str, Columns]:
+        sources = read_sources(manifest, self.settings.project.dbt_vars, webapp)
+        tables = {t.table: Columns(t.key_column, t.acteur_column) for t in sources.tracked.values()}
+        tables.update({table: Columns("", "") for table in sources.reference})
+        return tables
+
+    def _changed(self, stream: ChangeStream, warehouse: psycopg.Connection, tables: dict[str, Columns]) -> bool:
+        """Whether a change awaits; when none does, the stream forgets the WAL read so far (the
+        warehouse records the position first, as a pull does)."""
+        upto = stream.position()
+        if stream.has_changes(upto, tables):
+            return True
+        if stream.state().confirmed != upto:
+            with warehouse.transaction():
+                record_position(warehouse, stream.slot, upto)
+            stream.advance(upto)
+        return False
+
+    def _cycle(self, warehouse: psycopg.Connection) -> Cycle | None:
+        """One incremental run; None when another job holds the warehouse."""
+        from lacarte.pipeline import run_steps
+
+        self._beat(warehouse, "running an incremental cycle", force=True)
+        started = time.monotonic()
+        result = run_steps(self.settings, INCREMENTAL_JOB, quiet=True, job="incremental")
+        seconds = time.monotonic() - started
+        if result.busy:
+            self._beat(warehouse, f"stepped aside: {'; '.join(result.messages)}", force=True)
+            self.on_message(f"stepped aside: {'; '.join(result.messages)}")
+            return None
+        latency = None
+        if result.mode == "incremental":
+            row = warehouse.execute(
+                f"select extract(epoch from published_at - first_change_at) from {SCHEMA}.runs "
+                f"where run_id = (select max(run_id) from {SCHEMA}.runs where mode = 'incremental')").fetchone()
+            latency = float(row[0]) if row and row[0] is not None else None
+        with warehouse.transaction():
+            warehouse.execute(
+                f"update {SCHEMA}.follower set cycles = cycles + 1, last_cycle_at = clock_timestamp(), "
+                "last_cycle_seconds = %s, last_latency_seconds = coalesce(%s, last_latency_seconds), "
+                "heartbeat_at = clock_timestamp(), state = 'waiting for changes'", [seconds, latency])
+        cycle = Cycle(result.mode, seconds, latency, tuple(result.messages))
+        self.on_message(f"cycle: {result.mode}, {seconds:.1f} s"
+                        + (f", committed -> published in {latency:.1f} s" if latency is not None else ""))
+        return cycle
+
+    def _beat(self, warehouse: psycopg.Connection, state: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_heartbeat < self.options.heartbeat:
+            return
+        self.last_heartbeat = now
+        with warehouse.transaction():
+            warehouse.execute(f"update {SCHEMA}.follower set heartbeat_at = clock_timestamp(), state = %s", [state])
+
+
+def follower_status(settings: Settings) -> str | None:
+    """One line: the follower's host and pid, its heartbeat's age, its state, its last cycle."""
+    with connect(settings.database("warehouse")) as conn:
+        if not conn.execute("select to_regclass(%s) is not null", [f"{SCHEMA}.follower"]).fetchone()[0]:
+            return None
+        row = conn.execute(
+            f"select host, pid, extract(epoch from clock_timestamp() - heartbeat_at), state, cycles, "
+            f"last_cycle_seconds, last_latency_seconds from {SCHEMA}.follower").fetchone()
+    if row is None:
+        return None
+    host, pid, age, state, cycles, seconds, latency = row
+    line = f"pid {pid} on {host}, heartbeat {float(age):.0f} s ago, {state}; {cycles} cycle(s)"
+    if seconds is not None:
+        line += f", the last took {seconds:.1f} s"
+    if latency is not None:
+        line += f", committed -> published in {latency:.1f} s"
+    return line
+
+
+def follow(settings: Settings, options: FollowOptions = FollowOptions(), max_cycles: int | None = None,
+           on_message: Callable[[str], None] = lambda _m: None) -> list[Cycle]:
+    """Run a follower in this process; SIGTERM and SIGINT end it after the cycle under way."""
+    follower = Follower(settings, options, on_message)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _s, _f: follower.stop.set())
+    return follower.run(max_cycles)

@@ -1,0 +1,237 @@
+"""The change stream and the resident follower: a change is never missed whenever it commits,
+the stream says why a run must be full, the pull reads the webapp only by key, and the
+follower carries a correction to the map, steps aside for the daily job and resumes after a
+SIGKILL (on the shared world, which this module puts back afterwards)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from lacarte.changes.follow import Follower, FollowOptions, follower_status
+from lacarte.changes.stream import ChangeStream, stream_settings
+from lacarte.pipeline import run_steps
+from lacarte.steps import JOBS
+from tests.conftest import make_world
+from tests.platform_pair import PROJECT, Pair
+from tests.test_incremental import fingerprints, last_change_set_rows, pull_only, run_job
+
+FAST = FollowOptions(window=0.1, poll=0.1, busy_wait=0.5, heartbeat=0.5)
+
+
+@pytest.fixture(scope="module")
+def streaming(world: Pair) -> Pair:
+    """The shared world, put back for the next modules once this one has edited it."""
+    run_job(world, "incremental")  # whatever is owed, published
+    yield world
+    make_world(world)
+
+
+def shown_acteur(pair: Pair, offset: int = 0) -> str:
+    """A shown actor without a revision: its own row decides what the map shows."""
+    return pair.query("webapp", "select d.identifiant_unique from qfdmo_displayedacteur as d join qfdmo_acteur "
+                                "using (identifiant_unique) where not exists (select from qfdmo_revisionacteur as r "
+                                "where r.identifiant_unique = d.identifiant_unique) order by 1 offset %s limit 1",
+                      [offset])[0][0]
+
+
+def shown_name(pair: Pair, acteur: str) -> str | None:
+    found = pair.query("webapp", "select nom from qfdmo_displayedacteur where identifiant_unique = %s", [acteur])
+    return found[0][0] if found else None
+
+
+def assert_incremental_equals_full(pair: Pair) -> None:
+    after_incremental = fingerprints(pair)
+    result = run_job(pair, "run")
+    assert result.mode == "full"
+    assert last_change_set_rows(pair) == 0, "the full run found differences the incremental runs missed"
+    after_full = fingerprints(pair)
+    assert sorted(k for k in after_full if after_full[k] != after_incremental.get(k)) == []
+
+
+def test_a_change_committed_just_after_the_pull_reads_the_stream_is_in_the_next_run(streaming: Pair, monkeypatch):
+    pair = streaming
+    acteur = shown_acteur(pair)
+    read_position = ChangeStream.position
+
+    def position_then_commit(self: ChangeStream) -> str:
+        upto = read_position(self)
+        pair.execute("webapp", "update qfdmo_acteur set nom = 'Renommé juste après la lecture' "
+                               "where identifiant_unique = %s", [acteur])
+        return upto
+
+    monkeypatch.setattr(ChangeStream, "position", position_then_commit)
+    run_job(pair, "incremental")  # its position is before the commit: not its change
+    monkeypatch.undo()
+    after = run_job(pair, "incremental")
+    assert after.mode == "incremental", after.messages
+    assert shown_name(pair, acteur) == "Renommé juste après la lecture"
+    assert_incremental_equals_full(pair)
+
+
+def test_the_pull_reads_the_webapp_by_key_only(streaming: Pair):
+    """In steady state the platform does no sequential scan of a tracked table: the stream
+    says which rows changed, and the pull looks them up by key (pg_stat_user_tables)."""
+    pair = streaming
+    acteur = shown_acteur(pair, offset=3)
+    pair.execute("webapp", "update qfdmo_acteur set nom = nom || ' (corrigé)' where identifiant_unique = %s", [acteur])
+    tracked = [r[0] for r in pair.query("warehouse", "select source_table from lacarte_state.tracked")]
+    scans = "select relname, seq_scan from pg_stat_user_tables where relname = any(%s) order by 1"
+    with pair.connect("webapp", user="admin") as conn:
+        conn.execute("select pg_stat_clear_snapshot()")
+        before = dict(conn.execute(scans, [tracked]).fetchall())
+    decided = pull_only(pair)
+    assert decided.mode == "incremental", decided.messages
+    with pair.connect("webapp", user="admin") as conn:
+        conn.execute("select pg_stat_force_next_flush()")
+        after = dict(conn.execute(scans, [tracked]).fetchall())
+    assert len(tracked) >= 5
+    assert {t: after[t] - before[t] for t in tracked if after[t] != before[t]} == {}
+    run_job(pair, "incremental")
+
+
+def test_a_dropped_or_recreated_slot_makes_the_run_full_and_says_why(streaming: Pair):
+    pair = streaming
+    slot, _role = stream_settings(pair.settings)
+    pair.execute("webapp", "select pg_drop_replication_slot(%s)", [slot], user="admin")
+    decided = pull_only(pair)
+    assert decided.mode == "full" and any(f"slot {slot} does not exist" in m for m in decided.messages)
+    assert pair.query("webapp", "select count(*) from pg_replication_slots where slot_name = %s", [slot]) == [(1,)]
+    assert run_job(pair, "incremental").mode == "full"  # the full build it owes
+    # A slot recreated behind the platform's back starts after what the warehouse read.
+    pair.execute("webapp", "select pg_drop_replication_slot(%s)", [slot], user="admin")
+    pair.execute("webapp", "update qfdmo_acteur set nom = nom where identifiant_unique = %s", [shown_acteur(pair)])
+    pair.execute("webapp", "select pg_create_logical_replication_slot(%s, 'wal2json')", [slot], user="admin")
+    decided = pull_only(pair)
+    assert decided.mode == "full" and any("the changes in between are unknown" in m for m in decided.messages)
+    assert run_job(pair, "incremental").mode == "full"
+    assert run_job(pair, "incremental").nothing_changed
+
+
+def test_a_slot_invalidated_past_its_wal_bound_makes_the_run_full_and_says_why(streaming: Pair):
+    pair = streaming
+    slot, _role = stream_settings(pair.settings)
+    with pair.connect("webapp", user="admin") as conn:
+        conn.execute("alter system set max_slot_wal_keep_size = '1MB'")
+        conn.execute("select pg_reload_conf()")
+        try:
+            conn.execute("update qfdmo_acteur set nom = nom where identifiant_unique = %s", [shown_acteur(pair)])
+            for _ in range(4):  # more WAL than the bound, in segments the checkpoint may remove
+                conn.execute("create temp table filler as select g, repeat('x', 200) as t "
+                             "from generate_series(1, 20000) as g")
+                conn.execute("drop table filler")
+                conn.execute("select pg_switch_wal()")
+                conn.execute("checkpoint")
+            lost = conn.execute("select wal_status from pg_replication_slots where slot_name = %s", [slot]).fetchone()
+        finally:
+            conn.execute("alter system reset max_slot_wal_keep_size")
+            conn.execute("select pg_reload_conf()")
+    assert lost == ("lost",)
+    decided = pull_only(pair)
+    assert decided.mode == "full" and any("was invalidated" in m for m in decided.messages), decided.messages
+    assert run_job(pair, "incremental").mode == "full"
+    assert run_job(pair, "incremental").nothing_changed
+
+
+def test_the_follower_carries_an_edit_to_the_map_and_reports_its_latency(streaming: Pair):
+    pair = streaming
+    acteur = shown_acteur(pair, offset=5)
+    follower = Follower(pair.settings, FAST)
+    cycles: list = []
+    thread = threading.Thread(target=lambda: cycles.extend(follower.run(max_cycles=1)))
+    thread.start()
+    time.sleep(1.0)  # the follower is waiting: nothing changed
+    assert "waiting for changes" in (follower_status(pair.settings) or "")
+    pair.execute("webapp", "update qfdmo_acteur set nom = 'Corrigé par le follower' where identifiant_unique = %s",
+                 [acteur])
+    thread.join(timeout=300)
+    follower.stop.set()
+    assert not thread.is_alive()
+    assert [c.mode for c in cycles] == ["incremental"]
+    assert cycles[0].latency is not None and 0 < cycles[0].latency < 300
+    assert shown_name(pair, acteur) == "Corrigé par le follower"
+    status = follower_status(pair.settings)
+    assert "1 cycle(s)" in status and "committed -> published in" in status
+
+
+def test_the_follower_steps_aside_while_the_daily_job_holds_the_warehouse(streaming: Pair):
+    pair = streaming
+    first, second = shown_acteur(pair, offset=7), shown_acteur(pair, offset=8)
+    daily = JOBS["run"]
+    run_steps(pair.settings, daily[:1], quiet=True, job="run")  # the daily job's first task holds the lock
+    follower = Follower(pair.settings, FAST)
+    cycles: list = []
+    thread = threading.Thread(target=lambda: cycles.extend(follower.run(max_cycles=1)))
+    try:
+        pair.execute("webapp", "update qfdmo_acteur set nom = 'Pendant le job du jour' where identifiant_unique = %s",
+                     [first])
+        thread.start()
+        wait_for_state(pair, "stepped aside")
+        assert "stepped aside: skipped: job run holds the warehouse" in follower_status(pair.settings)
+        assert cycles == []
+    finally:
+        run_steps(pair.settings, daily[1:], quiet=True, job="run")  # its last task gives it back
+    assert shown_name(pair, first) == "Pendant le job du jour"  # the daily job carried it
+    wait_for_state(pair, "waiting for changes")  # nothing left for the follower
+    assert cycles == []
+    pair.execute("webapp", "update qfdmo_acteur set nom = 'Après le job du jour' where identifiant_unique = %s",
+                 [second])
+    thread.join(timeout=300)
+    follower.stop.set()
+    assert not thread.is_alive() and [c.mode for c in cycles] == ["incremental"]
+    assert shown_name(pair, second) == "Après le job du jour"
+
+
+def wait_for_state(pair: Pair, state: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while state not in (follower_status(pair.settings) or ""):
+        assert time.monotonic() < deadline, follower_status(pair.settings)
+        time.sleep(0.1)
+
+
+def test_a_killed_follower_resumes_where_it_stopped(streaming: Pair):
+    """SIGKILL in the middle of a cycle (its pull recorded, its slice being built): the next
+    follower takes the lock at once (the killed one's session is gone), and carries the change."""
+    from tests.test_links import cli
+
+    pair = streaming
+    acteur = shown_acteur(pair, offset=9)
+    env = {k: v for k, v in pair.settings.values.items() if k.isupper()}
+    env.update(PATH=os.environ["PATH"], LACARTE_PROJECT_DIR=str(PROJECT.root))
+    env.update({k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ})
+    last_run = pair.query("warehouse", "select coalesce(max(run_id), 0) from lacarte_state.runs")[0][0]
+    follower = subprocess.Popen([str(PROJECT.root / ".venv" / "bin" / "lacarte"), "follow", "--window", "0.1"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        pair.execute("webapp", "update qfdmo_acteur set nom = 'Tué puis repris' where identifiant_unique = %s",
+                     [acteur])
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not pair.query(
+                "warehouse", "select count(*) > 0 from lacarte_state.runs where run_id > %s and mode = 'incremental'",
+                [last_run])[0][0]:
+            time.sleep(0.05)
+        assert pair.query("warehouse", "select count(*) from lacarte_state.job_lock where job = 'incremental'") == [(1,)]
+    finally:
+        follower.send_signal(signal.SIGKILL)
+        follower.wait(timeout=30)
+    assert shown_name(pair, acteur) != "Tué puis repris"  # killed before its publication (seconds away)
+    resumed = cli(pair, "follow", "--cycles", "1", "--window", "0.1")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert shown_name(pair, acteur) == "Tué puis repris"
+    assert_incremental_equals_full(pair)
+
+
+def test_demo_follow_shows_an_edit_reaching_the_map_with_its_latency(streaming: Pair):
+    from tests.test_links import cli
+
+    pair = streaming
+    done = cli(pair, "demo-follow")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "reached the map" in done.stdout and "s after its commit" in done.stdout
+    assert "the follower's own measure" in done.stdout
+    assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where nom like '%(corrigé %'")[0][0] >= 1
