@@ -37,6 +37,11 @@ def _follower_state(settings: Settings) -> str:
         return row[0] if row else ""
 
 
+def _cycles(settings: Settings) -> int:
+    with connect(settings.database("warehouse")) as conn:
+        return conn.execute("select cycles from lacarte_state.follower").fetchone()[0]
+
+
 def watch_one_edit(settings: Settings, timeout: float = 300.0,
                    on_message: Callable[[str], None] = lambda _m: None) -> Watched:
     database = settings.database("webapp")
@@ -53,6 +58,7 @@ def watch_one_edit(settings: Settings, timeout: float = 300.0,
                 raise UserError(f"the follower did not start watching within {timeout:g} s")
             time.sleep(0.2)
         on_message(f"follower started (pid {follower.pid}), watching the webapp's change stream")
+        cycles_before = _cycles(settings)
         with connect(database) as conn:
             acteur, name = conn.execute(
                 "select identifiant_unique, nom from qfdmo_displayedacteur as d where exists (select from qfdmo_acteur "
@@ -70,6 +76,9 @@ def watch_one_edit(settings: Settings, timeout: float = 300.0,
                     raise UserError(f"the new name did not reach the map within {timeout:g} s")
                 time.sleep(0.05)
             seconds = time.monotonic() - committed
+        # The follower records its own measure once its cycle has ended (after the publication).
+        while _cycles(settings) <= cycles_before and time.monotonic() - committed < timeout:
+            time.sleep(0.1)
         with connect(settings.database("warehouse")) as conn:
             row = conn.execute("select last_latency_seconds from lacarte_state.follower").fetchone()
         return Watched(acteur, seconds, row[0] if row else None)
