@@ -7,7 +7,7 @@ PIP := --quiet --disable-pip-version-check
 ACTEURS ?= 20000
 SEED ?= 42
 
-.PHONY: demo test install airflow system-deps lint docs bench bench-quick bench-incremental down clean lock
+.PHONY: demo test install airflow system-deps lint docs bench bench-quick bench-incremental bench-follower down clean lock
 
 demo: install
 	$(LACARTE) instances up
@@ -69,6 +69,9 @@ bench-quick: install
 
 bench-incremental: install
 	$(VENV)/bin/python -m bench.incremental
+
+bench-follower: install
+	$(VENV)/bin/python -m bench.follower
 
 down: install
 	$(LACARTE) instances down

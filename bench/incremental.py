@@ -185,7 +185,7 @@ def measure_size(pair: BenchPair, size: int, share: float, interval: float, larg
     unchanged = job(pair, "incremental")
     assert unchanged.nothing_changed, unchanged.messages
     figures["unchanged_cycle_s"] = sum(unchanged.seconds.values())
-    # What an unchanged cycle asks of the webapp: the pull's read-only snapshot (its counters).
+    # What an unchanged cycle asks of the webapp: the pull's read-only snapshot (a look at its change stream).
     idle_pull = pull(pair.settings, "incremental")
     assert idle_pull.mode == "none"
     figures["unchanged_webapp_s"] = idle_pull.webapp_seconds
@@ -309,13 +309,15 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.01, help="share of the actors edited (default 0.01)")
     parser.add_argument("--interval", type=float, default=60.0, help="the incremental DAG's interval (seconds)")
     parser.add_argument("--summarize", type=Path, metavar="JSON", help="only the ratios and the plot of a run's JSON")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes (default bench/results)")
     parser.add_argument("--reader-only", action="store_true",
                         help="only the map's reader, at the largest size: <date>-incremental-<size>-reader.json")
     args = parser.parse_args()
     if args.reader_only:
         size = max(args.sizes)
         figures = measure_reader(size, args.share)
-        output = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-incremental-{size}-reader.json"
+        args.results.mkdir(parents=True, exist_ok=True)
+        output = args.results / f"{datetime.now(UTC):%Y-%m-%d}-incremental-{size}-reader.json"
         output.write_text(json.dumps(figures, indent=2, default=str))
         console.print(json.dumps(figures, indent=2, default=str))
         return
@@ -323,8 +325,8 @@ def main() -> None:
         summarize(json.loads(args.summarize.read_text()), args.summarize)
         return
     stamp = datetime.now(UTC)
-    RESULTS.mkdir(exist_ok=True)
-    output = RESULTS / f"{stamp:%Y-%m-%d}-incremental.json"
+    args.results.mkdir(parents=True, exist_ok=True)
+    output = args.results / f"{stamp:%Y-%m-%d}-incremental.json"
     results: dict = {"date": stamp.isoformat(timespec="seconds"), "share": args.share, "sizes": [],
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "system": platform.platform()}}
@@ -362,7 +364,7 @@ def summarize(results: dict, output: Path) -> None:
             "incremental_publish_webapp_s", "full_publication_webapp_s", "<= 0.05"),
         "webapp_unchanged_over_full_publication": ratio(
             "unchanged_webapp_s", "full_publication_webapp_s", "<= 0.01",
-            note="nothing changed: the run reads the webapp's counters in one snapshot and stops; no publication"),
+            note="nothing changed: the run reads the webapp's change stream and stops; no publication"),
         "reader_p99_full_publication_over_idle": ratio(
             "reader_p99_full_publication_s", "reader_p99_idle_s", "<= 1.5"),
         "reader_p99_incremental_over_idle": ratio("reader_p99_incremental_s", "reader_p99_idle_s", "<= 1.5"),

@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50,000 actors, for trying it out")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
     parser.add_argument("--only-map", action="store_true", help="only the publication and the map query, at the large scale")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes (default bench/results)")
     args = parser.parse_args()
     large = 50_000 if args.quick else args.acteurs
     small = large // 10
@@ -50,8 +51,8 @@ def main() -> None:
     figures: dict[str, dict] = {}
 
     stamp = datetime.now(UTC)
-    RESULTS.mkdir(exist_ok=True)
-    output = RESULTS / f"{stamp:%Y-%m-%d}-{large}{'-map' if args.only_map else ''}.json"
+    args.results.mkdir(parents=True, exist_ok=True)
+    output = args.results / f"{stamp:%Y-%m-%d}-{large}{'-map' if args.only_map else ''}.json"
 
     def write(ratios: dict | None = None) -> None:
         """Written after every figure: an interrupted run keeps what it measured."""

@@ -315,6 +315,8 @@ def test_every_model_indexes_the_column_naming_its_actor(cycles: Pair):
 
     manifest = parse_manifest(cycles.settings)
     rules = model_acteur_rules(manifest)
+    # meta.acteur is mandatory: the one fact both merge_slice and the pull read
+    assert sorted(name for name, rule in rules.items() if rule is None) == []
     expected = {(n.schema, n.alias or n.name, (lambda r: r["column"] if isinstance(r, dict) else r)(rules[n.alias or n.name]))
                 for n in manifest.nodes.values()
                 if n.resource_type == "model" and rules.get(n.alias or n.name) and "publication" not in n.tags}

@@ -67,7 +67,8 @@ def test_a_reader_left_idle_in_a_transaction_is_bounded(pair: Pair, side, role, 
 
 def test_the_stream_role_reads_the_change_stream_and_nothing_else(pair: Pair):
     """webapp_stream may read the slot (logical decoding through SQL), not a single row of any
-    table, and pg_hba.conf refuses it a replication connection (no copy of the WAL)."""
+    table, and pg_hba.conf refuses it a physical replication connection (no copy of the WAL,
+    no base backup)."""
     with pair.connect("webapp", user="webapp_stream") as conn:
         assert conn.execute("select rolreplication from pg_roles where rolname = current_user").fetchone() == (True,)
         for table in ("qfdmo_acteur", "auth_user", "qfdmo_displayedacteur"):
@@ -75,4 +76,4 @@ def test_the_stream_role_reads_the_change_stream_and_nothing_else(pair: Pair):
                 conn.execute(f"select count(*) from public.{table}")
     database = pair.settings.database("webapp", user="webapp_stream")
     with pytest.raises(psycopg.OperationalError, match="pg_hba.conf|replication"):
-        psycopg.connect(**database.conninfo(replication="database")).close()
+        psycopg.connect(**database.conninfo(replication="true")).close()

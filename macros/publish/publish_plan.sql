@@ -15,8 +15,8 @@
             'table': publish.table,
             'order': publish.order,
             'key': keys[0].columns,
-            'acteur_column': publish.get('acteur_column'),
-            'acteur': (node.config.meta or {}).get('acteur', publish.get('acteur_column')),
+            'acteur_column': node.config.meta.acteur if node.config.meta.acteur is string else none,
+            'acteur': node.config.meta.acteur,
             'schema': node.schema,
             'may_be_empty': publish.get('may_be_empty', false),
         }) -%}
@@ -81,7 +81,7 @@ order by 1") -%}
             ~ adapter.quote('publish_next_' ~ fk[1]) ~ ")") }}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("cannot restrict " ~ item.model ~ " to the sampled actors: give it "
-        ~ "meta.publish.acteur_column, or a foreign key to a table published before it") }}
+        ~ "meta.acteur (its actor column), or a foreign key to a table published before it") }}
 {% endmacro %}
 
 

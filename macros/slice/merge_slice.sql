@@ -88,11 +88,10 @@
 {% endmacro %}
 
 
-{#- How a model names its actor: meta.acteur, else its publication's acteur_column. A model
-    with neither is an error (an incremental build could not merge it). -#}
+{#- How a model names its actor: its meta.acteur, which every model must set (a model without
+    it is an error: an incremental build could not merge it). -#}
 {% macro model_acteur_rule(node) %}
-    {%- set meta = node.config.meta or {} -%}
-    {%- set rule = meta.get('acteur', (meta.get('publish') or {}).get('acteur_column')) -%}
+    {%- set rule = (node.config.meta or {}).get('acteur') -%}
     {%- if rule is none -%}
         {{ exceptions.raise_compiler_error("model " ~ node.name ~ " has no meta.acteur: say which column names its "
             ~ "actor, {via: <model>, column: <its column>, key: <that model's key>}, or false for reference data") }}

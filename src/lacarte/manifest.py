@@ -41,7 +41,7 @@ def published_from_manifest(manifest: Any) -> list[Published]:
             raise UserError(f"exposure model {node.name} needs exactly one primary_key constraint (its publication key)")
         found.append(Published(
             model=node.name, schema=node.schema, table=publish["table"], order=int(publish["order"]),
-            key=tuple(keys[0]), acteur_column=publish.get("acteur_column"),
+            key=tuple(keys[0]), acteur_column=acteur if isinstance(acteur := node.config.meta.get("acteur"), str) else None,
             may_be_empty=bool(publish.get("may_be_empty", False)),
         ))
     return sorted(found, key=lambda p: p.order)

@@ -87,13 +87,10 @@ def code_hash(manifest: Any, dbt_vars: dict[str, Any]) -> str:
 
 
 def model_acteur_rules(manifest: Any) -> dict[str, Any]:
-    """model name -> its `meta.acteur` (a column, {via, column, key}, or false)."""
-    rules = {}
-    for node in manifest.nodes.values():
-        if node.resource_type == "model":
-            meta = node.config.meta or {}
-            rules[node.alias or node.name] = meta.get("acteur", (meta.get("publish") or {}).get("acteur_column"))
-    return rules
+    """model name -> its `meta.acteur` (a column, {via, column, key}, or false), which every
+    model sets (tests/test_incremental.py checks it; merge_slice refuses a model without it)."""
+    return {node.alias or node.name: (node.config.meta or {}).get("acteur")
+            for node in manifest.nodes.values() if node.resource_type == "model"}
 
 
 class Puller:
@@ -117,9 +114,10 @@ class Puller:
               connect(self.webapp_database) as webapp, ExitStack() as self.reader_connections,
               ThreadPoolExecutor(max_workers=STAGING_READERS, thread_name_prefix="staging") as self.warehouse_queue):
             slot_reason = self.slot_reason(stream, warehouse)
-            if slot_reason:
-                stream.recreate()  # before anything is read: every later commit is in the stream
+            start = stream.recreate() if slot_reason else None  # before anything is read: every later commit is in it
             upto = stream.position()
+            if start is not None:  # the slot may start past the flushed position
+                upto = warehouse.execute("select greatest(%s::pg_lsn, %s::pg_lsn)::text", [upto, start]).fetchone()[0]
             webapp.execute("begin isolation level repeatable read read only")
             opened = time.monotonic()
             warehouse.execute("begin")
@@ -128,7 +126,7 @@ class Puller:
             sources = read_sources(manifest, self.vars, webapp)
             record_tracked(warehouse, sources)
             self.webapp, self.warehouse, self.sources = webapp, warehouse, sources
-            reason = self.full_run_reason(status, new_hash) or slot_reason
+            reason = slot_reason or self.full_run_reason(status, new_hash)
             changes = [] if reason else stream.read(upto, self.stream_columns())
             changed = sorted({change.table for change in changes})
             reason = reason or self.reason_in(changes)

@@ -3,7 +3,7 @@
 The webapp keeps a logical replication slot for the platform (var change_stream.slot). The
 stream role (var change_stream.role: REPLICATION, no privilege on any table) reads it with
 SQL functions, in read-only transactions:
-- `position()`: the webapp's current WAL position;
+- `position()`: the webapp's WAL position flushed to disk (what decoding can read);
 - `read(upto)`: the changes of the transactions committed before `upto`, to the tracked
   tables, without consuming them (pg_logical_slot_peek_changes): table, action, the row's key
   and actor column (new row) and its old key (updates and deletes);
@@ -95,7 +95,10 @@ class ChangeStream:
         return SlotState(exists=True, lost=bool(row[0]), confirmed=row[1], lag_bytes=int(row[2]))
 
     def position(self) -> str:
-        return self.conn.execute("select pg_current_wal_lsn()::text").fetchone()[0]
+        """The webapp's WAL position flushed to disk: logical decoding reads no further, so a
+        commit record written after it (synchronous_commit = off writes commits lazily) belongs
+        to the next read, never to a read that would skip it."""
+        return self.conn.execute("select pg_current_wal_flush_lsn()::text").fetchone()[0]
 
     def recreate(self) -> str:
         """Drop the slot if it exists (lost, or never read), create it; its starting position."""

@@ -1,0 +1,259 @@
+"""The resident follower against the every-minute incremental cycle, side by side in one run.
+
+    python -m bench.follower [--sizes 100000 1000000] [--edits 60] [--every 2] [--share 0.01]
+                             [--results DIR]
+
+For each size: demo data, the deploy and the first full run, then, on the same data:
+- the map's reader (La Carte's query on the webapp, 4 per second), idle: its p99;
+- the follower (`lacarte follow`, a process of its own) watching while nothing changes: its
+  CPU, and the CPU of its session on the webapp, in % of a core;
+- single edits, one every `every` seconds (renames, as the web app's admin makes them): the
+  time from each commit to the new name in qfdmo_displayedacteur (p50, p95, max), with the
+  reader's p99 during the stream;
+- a burst editing `share` of the actors (every kind of change, lacarte.demo_edits): the time
+  from its commit until the follower has published it;
+- the old cycle: one `lacarte run --incremental` after an edit, without the follower (an edit
+  then waits for the next minute's tick, plus this).
+With `taskset` present, the webapp instance is pinned to the first core, and the warehouse and
+the follower to the second, so that the reader's figure measures the webapp's own work.
+Writes <date>-follower.json in `--results` (bench/results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.harness import BenchPair
+from bench.incremental import Reader
+from lacarte.demo_edits import edit_share
+from lacarte.pipeline import run_steps
+from lacarte.steps import JOBS
+
+console = Console()
+RESULTS = Path(__file__).resolve().parent / "results"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of one process so far (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def pin(pair: BenchPair) -> bool:
+    """The webapp's server processes on core 0, the warehouse's on core 1 (new backends inherit)."""
+    if not shutil.which("taskset") or (os.cpu_count() or 1) < 2:
+        return False
+    for side, core in (("webapp", "0"), ("warehouse", "1")):
+        with pair.connect(side, user="admin") as conn:
+            postmaster = int(Path(conn.execute("select current_setting('data_directory')").fetchone()[0],
+                                  "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+        for pid in [str(postmaster), *children]:
+            subprocess.run(["taskset", "-a", "-cp", core, pid], capture_output=True, check=False)
+    return True
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
+
+
+def shown_acteurs(pair: BenchPair, count: int) -> list[str]:
+    with pair.connect("webapp") as conn:
+        return [r[0] for r in conn.execute(
+            "select identifiant_unique from qfdmo_displayedacteur as d where exists (select from qfdmo_acteur as a "
+            "where a.identifiant_unique = d.identifiant_unique) and not exists (select from qfdmo_revisionacteur as r "
+            "where r.identifiant_unique = d.identifiant_unique) order by md5(identifiant_unique) limit %s",
+            [count]).fetchall()]
+
+
+def rename_and_wait(pair: BenchPair, acteur: str, name: str, timeout: float = 300.0) -> float:
+    """Commit a new name, then the seconds until the map shows it."""
+    with pair.connect("webapp") as conn:
+        conn.execute("update qfdmo_acteur set nom = %s, modifie_le = now() where identifiant_unique = %s",
+                     [name, acteur])
+        committed = time.perf_counter()
+        while conn.execute("select nom from qfdmo_displayedacteur where identifiant_unique = %s",
+                           [acteur]).fetchone() != (name,):
+            if time.perf_counter() - committed > timeout:
+                raise RuntimeError(f"{acteur}'s new name did not reach the map within {timeout:g} s")
+            time.sleep(0.02)
+        return time.perf_counter() - committed
+
+
+class FollowerProcess:
+    """`lacarte follow` as a process of its own, pinned beside the warehouse."""
+
+    def __init__(self, pair: BenchPair, pinned: bool):
+        env = {**os.environ, **{k: v for k, v in pair.settings.values.items() if k.isupper()}}
+        command = [sys.executable, "-m", "lacarte", "--project-dir", str(pair.settings.project.root), "follow"]
+        if pinned:
+            command = ["taskset", "-c", "1", *command]
+        self.pair = pair
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait_watching(self, timeout: float = 600.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the follower stopped: {self.process.stderr.read()[-2000:]}")
+            with self.pair.connect("warehouse") as conn:
+                found = conn.execute("select to_regclass('lacarte_state.follower') is not null").fetchone()[0] and \
+                    conn.execute("select state from lacarte_state.follower where pid = %s",
+                                 [self.process.pid]).fetchone()
+            if found and found[0] == "waiting for changes":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the follower did not start watching")
+            time.sleep(0.2)
+
+    def cycles(self) -> int:
+        with self.pair.connect("warehouse") as conn:
+            return conn.execute("select cycles from lacarte_state.follower").fetchone()[0]
+
+    def webapp_session_pid(self) -> int | None:
+        with self.pair.connect("webapp", user="admin") as conn:
+            found = conn.execute("select pid from pg_stat_activity where usename = 'webapp_stream' "
+                                 "order by backend_start limit 1").fetchone()
+        return found[0] if found else None
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: float, reader: Reader,
+                 pinned: bool, idle: float) -> dict:
+    console.print(f"[bold]{size:,} actors[/bold]")
+    figures: dict = {"acteurs": size}
+    pair.load(size)
+    run_steps(pair.settings, JOBS["run"], quiet=True)
+    if pinned:
+        pin(pair)  # the backends the load started are gone; new ones inherit the postmasters' cores
+    reader.label = f"{size}-idle"
+    time.sleep(idle)
+    figures["reader_p99_idle_s"] = reader.p99(f"{size}-idle")
+
+    acteurs = shown_acteurs(pair, edits + 1)
+    # The old cycle: one incremental run after an edit, without the follower.
+    with pair.connect("webapp") as conn:
+        conn.execute("update qfdmo_acteur set nom = nom || ' (avant)' where identifiant_unique = %s", [acteurs[-1]])
+    started = time.perf_counter()
+    run_steps(pair.settings, JOBS["incremental"], quiet=True)
+    figures["old_cycle_s"] = time.perf_counter() - started
+    console.print(f"  the every-minute cycle after one edit: {figures['old_cycle_s']:.1f} s (plus the wait for its tick)")
+
+    follower = FollowerProcess(pair, pinned)
+    try:
+        follower.wait_watching()
+        reader.label = None
+        session = follower.webapp_session_pid()
+        own_before, session_before = cpu_seconds(follower.process.pid), cpu_seconds(session) if session else 0.0
+        time.sleep(idle)
+        figures["follower_idle_cpu_pct"] = 100 * (cpu_seconds(follower.process.pid) - own_before) / idle
+        figures["follower_webapp_session_idle_cpu_pct"] = (100 * (cpu_seconds(session) - session_before) / idle
+                                                          if session else None)
+        console.print(f"  idle: follower {figures['follower_idle_cpu_pct']:.2f} % of a core, its webapp session "
+                      f"{figures['follower_webapp_session_idle_cpu_pct'] or 0:.2f} %")
+
+        reader.label = f"{size}-stream"
+        latencies: list[float] = []
+        for number, acteur in enumerate(acteurs[:edits]):
+            started = time.perf_counter()
+            latencies.append(rename_and_wait(pair, acteur, f"Bench {number} {time.time():.0f}"))
+            time.sleep(max(0.0, every - (time.perf_counter() - started)))
+        reader.label = None
+        figures["edit_to_map_s"] = {"p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
+                                    "max": max(latencies), "edits": len(latencies), "every_s": every}
+        figures["reader_p99_stream_s"] = reader.p99(f"{size}-stream")
+        console.print(f"  single edits: p50 {figures['edit_to_map_s']['p50']:.2f} s, p95 "
+                      f"{figures['edit_to_map_s']['p95']:.2f} s; reader p99 {figures['reader_p99_stream_s']:.3f} s "
+                      f"(idle {figures['reader_p99_idle_s']:.3f} s)")
+
+        before = follower.cycles()
+        started = time.perf_counter()
+        counts = edit_share(pair.settings, share, seed=7)
+        committed = time.perf_counter()
+        with pair.connect("warehouse") as conn:
+            while True:
+                state = conn.execute("select cycles, state from lacarte_state.follower").fetchone()
+                owed = conn.execute("select (select count(*) from lacarte_state.to_build) + "
+                                    "(select count(*) from lacarte_state.to_publish)").fetchone()[0]
+                if state[0] > before and state[1] == "waiting for changes" and not owed:
+                    break
+                time.sleep(0.1)
+        figures["burst"] = {"share": share, "rows": sum(counts.values()), "edit_s": committed - started,
+                            "commit_to_map_s": time.perf_counter() - committed, "cycles": follower.cycles() - before}
+        console.print(f"  burst of {share:.0%}: on the map {figures['burst']['commit_to_map_s']:.1f} s after its commit")
+    finally:
+        follower.stop()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--edits", type=int, default=60, help="single edits per size (default 60)")
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between single edits (default 2)")
+    parser.add_argument("--share", type=float, default=0.01, help="share of the actors in the burst (default 0.01)")
+    parser.add_argument("--idle", type=float, default=30.0, help="seconds of each idle measurement (default 30)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes (default bench/results)")
+    args = parser.parse_args()
+    if min(args.sizes) < 100 or args.edits < 1 or args.every < 0 or not 0 < args.share <= 0.5 or args.idle <= 0:
+        parser.error("sizes of at least 100 actors, at least one edit, a non-negative interval, a share in (0, 0.5], "
+                     "idle periods above 0 s")
+    stamp = datetime.now(UTC)
+    args.results.mkdir(parents=True, exist_ok=True)
+    output = args.results / f"{stamp:%Y-%m-%d}-follower.json"
+    results: dict = {"date": stamp.isoformat(timespec="seconds"), "sizes": [],
+                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "system": platform.platform()}}
+    started = time.monotonic()
+    with BenchPair() as pair:
+        pinned = pin(pair)
+        results["pinned"] = pinned
+        reader = Reader(pair)
+        reader.thread.start()
+        try:
+            for size in sorted(args.sizes):
+                results["sizes"].append(measure_size(pair, size, args.edits, args.every, args.share, reader, pinned,
+                                                     args.idle))
+                results["elapsed_s"] = round(time.monotonic() - started, 1)
+                output.write_text(json.dumps(results, indent=2, default=str))
+        finally:
+            reader.stop.set()
+    large = results["sizes"][-1]
+    results["targets"] = {
+        "edit_to_map_p50_s": {"value": large["edit_to_map_s"]["p50"], "target": "<= 1"},
+        "edit_to_map_p95_s": {"value": large["edit_to_map_s"]["p95"], "target": "<= 3"},
+        "burst_to_map_s": {"value": large["burst"]["commit_to_map_s"], "target": "<= 15"},
+        "reader_p99_stream_over_idle": {"value": (large["reader_p99_stream_s"] or 0) / (large["reader_p99_idle_s"] or 1),
+                                        "target": "<= 1.5"},
+        "follower_webapp_idle_cpu_pct": {"value": large["follower_webapp_session_idle_cpu_pct"], "target": "< 2"},
+    }
+    output.write_text(json.dumps(results, indent=2, default=str))
+    for name, figure in results["targets"].items():
+        value = "not measured" if figure["value"] is None else f"{figure['value']:.3f}"
+        console.print(f"{name}: {value} at {large['acteurs']:,} actors (target {figure['target']})")
+    console.print(f"written {output}")
+
+
+if __name__ == "__main__":
+    main()
