@@ -187,6 +187,7 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
                       f"{figures['edit_to_map_s']['p95']:.2f} s; reader p99 {figures['reader_p99_stream_s']:.3f} s "
                       f"(idle {figures['reader_p99_idle_s']:.3f} s)")
 
+        follower.wait_watching()  # the last single edit's cycle has ended
         before = follower.cycles()
         started = time.perf_counter()
         counts = edit_share(pair.settings, share, seed=7)

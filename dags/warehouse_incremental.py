@@ -1,6 +1,7 @@
 """Every minute: the incremental job (`lacarte run --incremental`): only the actors that
 changed in the webapp since the last run, with their parents and children, rebuilt and
-published as a change set.
+published as a change set. The fallback where no resident follower (`lacarte follow`) runs:
+both read the webapp's change stream and share the job lock, so neither misses a change.
 
 One run at a time (max_active_runs=1, and the warehouse's job lock). When nothing changed and
 nothing is owed the command exits 99 and the task is marked skipped; while another job holds

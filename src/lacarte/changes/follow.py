@@ -84,6 +84,7 @@ class Follower:
         self.on_message = on_message
         self.stop = threading.Event()
         self.last_heartbeat = 0.0
+        self.idle_position: str | None = None  # the last position where nothing awaited
 
     def run(self, max_cycles: int | None = None) -> list[Cycle]:
         """Follow until stopped (or `max_cycles` incremental runs); the cycles made."""
@@ -109,8 +110,8 @@ class Follower:
             while not self.stop.is_set() and (max_cycles is None or len(cycles) < max_cycles):
                 owed = check_owed and self._owed(warehouse)
                 check_owed = False
-                if owed or not stream.state().exists:
-                    pass  # a cycle now (without a slot, its pull recreates it and the run is full)
+                if owed:
+                    pass  # a cycle now
                 elif not self._changed(stream, warehouse, tables):
                     self._beat(warehouse, "waiting for changes")
                     self.stop.wait(self.options.poll)
@@ -151,15 +152,23 @@ class Follower:
         return tables
 
     def _changed(self, stream: ChangeStream, warehouse: psycopg.Connection, tables: dict[str, Columns]) -> bool:
-        """Whether a change awaits; when none does, the stream forgets the WAL read so far (the
-        warehouse records the position first, as a pull does)."""
+        """Whether a cycle is due: a change awaits, or the slot is gone (the cycle's pull
+        recreates it, and the run is full). While the webapp writes no WAL, a look is one
+        small query; when it wrote some with nothing for the platform, the stream forgets it
+        (the warehouse records the position first, as a pull does)."""
         upto = stream.position()
+        if upto == self.idle_position:
+            return False
+        state = stream.state()
+        if not state.exists or state.lost:
+            return True
         if stream.has_changes(upto, tables):
             return True
-        if stream.state().confirmed != upto:
+        if state.confirmed != upto:
             with warehouse.transaction():
                 record_position(warehouse, stream.slot, upto)
             stream.advance(upto)
+        self.idle_position = upto
         return False
 
     def _cycle(self, warehouse: psycopg.Connection) -> Cycle | None:

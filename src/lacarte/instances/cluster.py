@@ -44,8 +44,11 @@ log_min_duration_statement = -1
 """
 # The webapp streams its committed changes to the platform by logical decoding (wal2json); the
 # WAL its slot keeps for a stopped follower is bounded: past it the slot is invalidated and the
-# next run is full (lacarte.changes.stream).
+# next run is full (lacarte.changes.stream). Its commits are flushed when they return, as in
+# production: a run started after a commit reads it (a lazily flushed one would wait for the
+# next run).
 WEBAPP_CONFIG = """\
+synchronous_commit = on
 wal_level = logical
 max_replication_slots = 8
 max_slot_wal_keep_size = 1GB
