@@ -231,3 +231,39 @@ def test_demo_follow_shows_an_edit_reaching_the_map_with_its_latency(streaming: 
     assert "reached the map" in done.stdout and "s after its commit" in done.stdout
     assert "the follower's own measure" in done.stdout
     assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where nom like '%(corrigé %'")[0][0] >= 1
+
+
+@pytest.mark.parametrize("seed", [7])
+def test_edits_committed_at_any_point_of_the_followers_cycles_give_what_a_full_rebuild_gives(streaming: Pair,
+                                                                                             seed: int):
+    """Edits of every kind, committed one transaction at a time at random moments while the
+    follower runs: before, during and just after its reads. Once it has caught up, every model
+    and published table equals a full rebuild, and the full run finds nothing to publish."""
+    import random
+
+    from tests.edits import EDITS, apply_edits
+
+    pair = streaming
+    chance = random.Random(seed)
+    follower = Follower(pair.settings, FAST)
+    thread = threading.Thread(target=follower.run)
+    thread.start()
+    try:
+        with pair.connect("webapp") as conn:
+            for number, kind in enumerate(chance.sample(sorted(EDITS), len(EDITS)) * 2):
+                time.sleep(chance.uniform(0, 2.5))
+                apply_edits(conn, [(kind, 1000 + seed * 100 + number)])
+        target = pair.query("webapp", "select pg_current_wal_flush_lsn()::text")[0][0]
+        slot, _role = stream_settings(pair.settings)
+        deadline = time.monotonic() + 600
+        while not pair.query("webapp", "select confirmed_flush_lsn >= %s::pg_lsn from pg_replication_slots "
+                                       "where slot_name = %s", [target, slot])[0][0] \
+                or "waiting for changes" not in (follower_status(pair.settings) or "") \
+                or pair.query("warehouse", "select (select count(*) from lacarte_state.to_build) + (select count(*) "
+                                           "from lacarte_state.to_publish)")[0][0]:
+            assert time.monotonic() < deadline and thread.is_alive(), follower_status(pair.settings)
+            time.sleep(0.2)
+    finally:
+        follower.stop.set()
+        thread.join(timeout=300)
+    assert_incremental_equals_full(pair)

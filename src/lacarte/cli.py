@@ -108,7 +108,8 @@ def cmd_demo_follow(args: argparse.Namespace) -> int:
     own = f" (the follower's own measure, commit to publication: {watched.follower_seconds:.2f} s)" \
         if watched.follower_seconds is not None else ""
     console.print(f"the correction of {watched.acteur} reached the map {watched.seconds:.2f} s after its commit{own}; "
-                  "the follower was stopped (run it resident: `lacarte follow`, README)")
+                  "the follower was stopped (run it resident: `lacarte follow`, README)",
+                  markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
