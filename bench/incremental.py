@@ -135,7 +135,8 @@ def job(pair: BenchPair, name: str):
     return run_steps(pair.settings, JOBS[name], quiet=True)
 
 
-def measure_size(pair: BenchPair, size: int, share: float, interval: float, largest: bool, reader: Reader) -> dict:
+def measure_size(pair: BenchPair, size: int, share: float, interval: float, largest: bool, reader: Reader,
+                 idle: float = 30.0) -> dict:
     figures: dict = {"acteurs": size}
     console.rule(f"{size:,} actors")
     pair.load(size)
@@ -157,7 +158,7 @@ def measure_size(pair: BenchPair, size: int, share: float, interval: float, larg
     figures["new_daily_cycle_s"] = sum(daily.seconds.values())
     figures["new_daily_cycle_steps_s"] = daily.seconds
     reader.label = f"{size}:idle"
-    time.sleep(30)
+    time.sleep(idle)
     reader.label = None
     figures["reader_p99_idle_s"] = reader.p99(f"{size}:idle")
     cycles = []
@@ -310,6 +311,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=60.0, help="the incremental DAG's interval (seconds)")
     parser.add_argument("--summarize", type=Path, metavar="JSON", help="only the ratios and the plot of a run's JSON")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes (default bench/results)")
+    parser.add_argument("--idle", type=float, default=30.0, help="seconds of the reader's idle period (default 30)")
     parser.add_argument("--reader-only", action="store_true",
                         help="only the map's reader, at the largest size: <date>-incremental-<size>-reader.json")
     args = parser.parse_args()
@@ -337,7 +339,7 @@ def main() -> None:
         try:
             for size in sorted(args.sizes):
                 results["sizes"].append(measure_size(pair, size, args.share, args.interval,
-                                                     size == max(args.sizes), reader))
+                                                     size == max(args.sizes), reader, args.idle))
                 results["elapsed_s"] = round(time.monotonic() - started, 1)
                 output.write_text(json.dumps(results, indent=2, default=str))
         finally:
