@@ -26,19 +26,18 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
-from bench.harness import BenchPair
+from bench.harness import BenchPair, print_targets
 from bench.incremental import Reader
 from lacarte.demo_edits import edit_share
+from lacarte.demo_follow import FollowerProcess, rename_and_wait, shown_acteurs
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS
 
@@ -72,71 +71,12 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
 
 
-def shown_acteurs(pair: BenchPair, count: int) -> list[str]:
-    with pair.connect("webapp") as conn:
-        return [r[0] for r in conn.execute(
-            "select identifiant_unique from qfdmo_displayedacteur as d where exists (select from qfdmo_acteur as a "
-            "where a.identifiant_unique = d.identifiant_unique) and not exists (select from qfdmo_revisionacteur as r "
-            "where r.identifiant_unique = d.identifiant_unique) order by md5(identifiant_unique) limit %s",
-            [count]).fetchall()]
-
-
-def rename_and_wait(pair: BenchPair, acteur: str, name: str, timeout: float = 300.0) -> float:
-    """Commit a new name, then the seconds until the map shows it."""
-    with pair.connect("webapp") as conn:
-        conn.execute("update qfdmo_acteur set nom = %s, modifie_le = now() where identifiant_unique = %s",
-                     [name, acteur])
-        committed = time.perf_counter()
-        while conn.execute("select nom from qfdmo_displayedacteur where identifiant_unique = %s",
-                           [acteur]).fetchone() != (name,):
-            if time.perf_counter() - committed > timeout:
-                raise RuntimeError(f"{acteur}'s new name did not reach the map within {timeout:g} s")
-            time.sleep(0.02)
-        return time.perf_counter() - committed
-
-
-class FollowerProcess:
-    """`lacarte follow` as a process of its own, pinned beside the warehouse."""
-
-    def __init__(self, pair: BenchPair, pinned: bool):
-        env = {**os.environ, **{k: v for k, v in pair.settings.values.items() if k.isupper()}}
-        command = [sys.executable, "-m", "lacarte", "--project-dir", str(pair.settings.project.root), "follow"]
-        if pinned:
-            command = ["taskset", "-c", "1", *command]
-        self.pair = pair
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def wait_watching(self, timeout: float = 600.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the follower stopped: {self.process.stderr.read()[-2000:]}")
-            with self.pair.connect("warehouse") as conn:
-                found = conn.execute("select to_regclass('lacarte_state.follower') is not null").fetchone()[0] and \
-                    conn.execute("select state from lacarte_state.follower where pid = %s",
-                                 [self.process.pid]).fetchone()
-            if found and found[0] == "waiting for changes":
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError("the follower did not start watching")
-            time.sleep(0.2)
-
-    def cycles(self) -> int:
-        with self.pair.connect("warehouse") as conn:
-            return conn.execute("select cycles from lacarte_state.follower").fetchone()[0]
-
-    def webapp_session_pid(self) -> int | None:
-        with self.pair.connect("webapp", user="admin") as conn:
-            found = conn.execute("select pid from pg_stat_activity where usename = 'webapp_stream' "
-                                 "order by backend_start limit 1").fetchone()
-        return found[0] if found else None
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=600)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def webapp_session_pid(pair: BenchPair) -> int | None:
+    """The follower's session on the webapp (the stream role's)."""
+    with pair.connect("webapp", user="admin") as conn:
+        found = conn.execute("select pid from pg_stat_activity where usename = 'webapp_stream' "
+                             "order by backend_start limit 1").fetchone()
+    return found[0] if found else None
 
 
 def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: float, reader: Reader,
@@ -151,7 +91,8 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
     time.sleep(idle)
     figures["reader_p99_idle_s"] = reader.p99(f"{size}-idle")
 
-    acteurs = shown_acteurs(pair, edits + 1)
+    webapp = pair.settings.database("webapp")
+    acteurs = shown_acteurs(webapp, edits + 1)
     # The old cycle: one incremental run after an edit, without the follower.
     with pair.connect("webapp") as conn:
         conn.execute("update qfdmo_acteur set nom = nom || ' (avant)' where identifiant_unique = %s", [acteurs[-1]])
@@ -160,11 +101,11 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
     figures["old_cycle_s"] = time.perf_counter() - started
     console.print(f"  the every-minute cycle after one edit: {figures['old_cycle_s']:.1f} s (plus the wait for its tick)")
 
-    follower = FollowerProcess(pair, pinned)
+    follower = FollowerProcess(pair.settings, ["taskset", "-c", "1"] if pinned else [])
     try:
         follower.wait_watching()
         reader.label = None
-        session = follower.webapp_session_pid()
+        session = webapp_session_pid(pair)
         own_before, session_before = cpu_seconds(follower.process.pid), cpu_seconds(session) if session else 0.0
         time.sleep(idle)
         figures["follower_idle_cpu_pct"] = 100 * (cpu_seconds(follower.process.pid) - own_before) / idle
@@ -177,7 +118,7 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
         latencies: list[float] = []
         for number, acteur in enumerate(acteurs[:edits]):
             started = time.perf_counter()
-            latencies.append(rename_and_wait(pair, acteur, f"Bench {number} {time.time():.0f}"))
+            latencies.append(rename_and_wait(webapp, acteur, f"Bench {number} {time.time():.0f}"))
             time.sleep(max(0.0, every - (time.perf_counter() - started)))
         reader.label = None
         figures["edit_to_map_s"] = {"p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
@@ -241,18 +182,16 @@ def main() -> None:
         finally:
             reader.stop.set()
     large = results["sizes"][-1]
-    results["targets"] = {
-        "edit_to_map_p50_s": {"value": large["edit_to_map_s"]["p50"], "target": "<= 1"},
-        "edit_to_map_p95_s": {"value": large["edit_to_map_s"]["p95"], "target": "<= 3"},
-        "burst_to_map_s": {"value": large["burst"]["commit_to_map_s"], "target": "<= 15"},
-        "reader_p99_stream_over_idle": {"value": (large["reader_p99_stream_s"] or 0) / (large["reader_p99_idle_s"] or 1),
-                                        "target": "<= 1.5"},
-        "follower_webapp_idle_cpu_pct": {"value": large["follower_webapp_session_idle_cpu_pct"], "target": "< 2"},
-    }
+    stream, idle_p99 = large["reader_p99_stream_s"], large["reader_p99_idle_s"]
+    results["targets"] = {name: {"value": value, "target": target, "acteurs": large["acteurs"]} for name, value, target in (
+        ("edit_to_map_p50_s", large["edit_to_map_s"]["p50"], "<= 1"),
+        ("edit_to_map_p95_s", large["edit_to_map_s"]["p95"], "<= 3"),
+        ("burst_to_map_s", large["burst"]["commit_to_map_s"], "<= 15"),
+        ("reader_p99_stream_over_idle", stream / idle_p99 if stream is not None and idle_p99 else None, "<= 1.5"),
+        ("follower_webapp_idle_cpu_pct", large["follower_webapp_session_idle_cpu_pct"], "< 2"),
+    )}
     output.write_text(json.dumps(results, indent=2, default=str))
-    for name, figure in results["targets"].items():
-        value = "not measured" if figure["value"] is None else f"{figure['value']:.3f}"
-        console.print(f"{name}: {value} at {large['acteurs']:,} actors (target {figure['target']})")
+    print_targets(console, results["targets"])
     console.print(f"written {output}")
 
 

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+from rich.console import Console
 
 from lacarte.dbt import run_dbt
 from lacarte.demo import generate
@@ -15,6 +16,14 @@ from lacarte.pipeline import run_steps
 from lacarte.project import Project
 from lacarte.settings import Settings
 from lacarte.steps import DEPLOY
+
+
+def print_targets(console: Console, figures: dict[str, dict]) -> None:
+    """One line per figure: its value, at how many actors, against its target."""
+    for name, figure in figures.items():
+        value = "not measured" if figure["value"] is None else f"{figure['value']:.3f}"
+        acteurs = figure.get("acteurs")
+        console.print(f"{name}: {value} at {f'{acteurs:,}' if acteurs else '-'} actors (target {figure['target']})")
 
 
 class BenchPair:

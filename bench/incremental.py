@@ -32,7 +32,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from bench.harness import BenchPair
+from bench.harness import BenchPair, print_targets
 from bench.measures import MAP_QUERY
 from lacarte.changes.pull import pull
 from lacarte.demo_edits import edit_share
@@ -375,9 +375,7 @@ def summarize(results: dict, output: Path) -> None:
     }
     output.write_text(json.dumps(results, indent=2, default=str))
     plot(results, output.with_suffix(".png"))
-    for name, figure in results["ratios"].items():
-        value = "not measured" if figure["value"] is None else f"{figure['value']:.3f}"
-        console.print(f"{name}: {value} at {figure.get('acteurs', '-')} actors (target {figure['target']})")
+    print_targets(console, results["ratios"])
     console.print(f"written {output} and {output.with_suffix('.png')}")
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 It starts `lacarte follow` as a process of its own, waits until it watches the stream, renames
 one actor the map shows (as the web app's admin would), times how long the new name takes to
 appear in `qfdmo_displayedacteur`, then stops the follower with SIGTERM (it finishes its cycle).
+The benchmark of the follower (bench/follower.py) drives it with the same pieces.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lacarte.changes.follow import read_follower
 from lacarte.db import connect
 from lacarte.errors import UserError
 from lacarte.guards import refuse_production
-from lacarte.settings import Settings
+from lacarte.settings import Database, Settings
+
+WATCHING = "waiting for changes"
 
 
 @dataclass(frozen=True)
@@ -28,63 +32,86 @@ class Watched:
     follower_seconds: float | None  # the follower's own measure (commit -> publication)
 
 
-def _follower_state(settings: Settings) -> str:
-    with connect(settings.database("warehouse")) as conn:
-        if not conn.execute("select to_regclass('lacarte_state.follower') is not null").fetchone()[0]:
-            return ""
-        row = conn.execute("select state from lacarte_state.follower where heartbeat_at > clock_timestamp() "
-                           "- interval '10 seconds'").fetchone()
-        return row[0] if row else ""
+class FollowerProcess:
+    """`lacarte follow` as a process of its own (`prefix`: e.g. `taskset -c 1`)."""
+
+    def __init__(self, settings: Settings, prefix: Sequence[str] = ()):
+        self.settings = settings
+        env = {**os.environ, **{k: v for k, v in settings.values.items() if k.isupper()}}
+        self.process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "lacarte", "--project-dir", str(settings.project.root), "follow"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait_watching(self, timeout: float = 600.0) -> None:
+        """Until this process's follower waits for changes (started, or its cycle ended)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise UserError(f"the follower stopped: {(self.process.stderr.read() or '').strip()[-2000:]}")
+            found = read_follower(self.settings)
+            if found and found.pid == self.process.pid and found.state == WATCHING:
+                return
+            if time.monotonic() > deadline:
+                raise UserError(f"the follower did not start watching within {timeout:g} s")
+            time.sleep(0.2)
+
+    def cycles(self) -> int:
+        found = read_follower(self.settings)
+        return found.cycles if found else 0
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
-def _cycles(settings: Settings) -> int:
-    with connect(settings.database("warehouse")) as conn:
-        return conn.execute("select cycles from lacarte_state.follower").fetchone()[0]
+def shown_acteurs(database: Database, count: int) -> list[str]:
+    """Actors the map shows whose own row decides what it shows (no revision)."""
+    with connect(database) as conn:
+        return [r[0] for r in conn.execute(
+            "select identifiant_unique from qfdmo_displayedacteur as d where exists (select from qfdmo_acteur as a "
+            "where a.identifiant_unique = d.identifiant_unique) and not exists (select from qfdmo_revisionacteur as r "
+            "where r.identifiant_unique = d.identifiant_unique) order by md5(identifiant_unique) limit %s",
+            [count]).fetchall()]
+
+
+def rename_and_wait(database: Database, acteur: str, name: str, timeout: float = 300.0) -> float:
+    """Commit a new name, as the web app's admin would; the seconds until the map shows it."""
+    with connect(database) as conn:
+        conn.execute("update qfdmo_acteur set nom = %s, modifie_le = now() where identifiant_unique = %s",
+                     [name, acteur])
+        committed = time.perf_counter()
+        while conn.execute("select nom from qfdmo_displayedacteur where identifiant_unique = %s",
+                           [acteur]).fetchone() != (name,):
+            if time.perf_counter() - committed > timeout:
+                raise UserError(f"{acteur}'s new name did not reach the map within {timeout:g} s: is the follower "
+                                "running? (`lacarte status`)")
+            time.sleep(0.02)
+        return time.perf_counter() - committed
 
 
 def watch_one_edit(settings: Settings, timeout: float = 300.0,
                    on_message: Callable[[str], None] = lambda _m: None) -> Watched:
     database = settings.database("webapp")
     refuse_production(settings, "editing demo data", [database])
-    follower = subprocess.Popen([sys.executable, "-m", "lacarte", "--project-dir", str(settings.project.root),
-                                 "follow"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, **{k: v for k, v in settings.values.items() if k.isupper()}})
+    follower = FollowerProcess(settings)
     try:
-        deadline = time.monotonic() + timeout
-        while _follower_state(settings) != "waiting for changes":
-            if follower.poll() is not None:
-                raise UserError(f"the follower stopped: {(follower.stderr.read() or '').strip()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise UserError(f"the follower did not start watching within {timeout:g} s")
-            time.sleep(0.2)
-        on_message(f"follower started (pid {follower.pid}), watching the webapp's change stream")
-        cycles_before = _cycles(settings)
+        follower.wait_watching(timeout)
+        on_message(f"follower started (pid {follower.process.pid}), watching the webapp's change stream")
+        cycles_before = follower.cycles()
+        acteur = shown_acteurs(database, 1)[0]
         with connect(database) as conn:
-            acteur, name = conn.execute(
-                "select identifiant_unique, nom from qfdmo_displayedacteur as d where exists (select from qfdmo_acteur "
-                "as a where a.identifiant_unique = d.identifiant_unique) and not exists (select from "
-                "qfdmo_revisionacteur as r where r.identifiant_unique = d.identifiant_unique) order by 1 limit 1"
-            ).fetchone()
-            new_name = f"{name.split(' (corrigé')[0]} (corrigé {time.strftime('%H:%M:%S')})"
-            conn.execute("update qfdmo_acteur set nom = %s, modifie_le = now() where identifiant_unique = %s",
-                         [new_name, acteur])
-            committed = time.monotonic()
-            on_message(f"renamed {acteur} to {new_name!r} in the webapp")
-            while conn.execute("select nom from qfdmo_displayedacteur where identifiant_unique = %s",
-                               [acteur]).fetchone() != (new_name,):
-                if time.monotonic() - committed > timeout:
-                    raise UserError(f"the new name did not reach the map within {timeout:g} s")
-                time.sleep(0.05)
-            seconds = time.monotonic() - committed
+            name = conn.execute("select nom from qfdmo_acteur where identifiant_unique = %s", [acteur]).fetchone()[0]
+        new_name = f"{name.split(' (corrigé')[0]} (corrigé {time.strftime('%H:%M:%S')})"
+        on_message(f"renaming {acteur} to {new_name!r} in the webapp")
+        seconds = rename_and_wait(database, acteur, new_name, timeout)
         # The follower records its own measure once its cycle has ended (after the publication).
-        while _cycles(settings) <= cycles_before and time.monotonic() - committed < timeout:
+        deadline = time.monotonic() + timeout
+        while follower.cycles() <= cycles_before and time.monotonic() < deadline:
             time.sleep(0.1)
-        with connect(settings.database("warehouse")) as conn:
-            row = conn.execute("select last_latency_seconds from lacarte_state.follower").fetchone()
-        return Watched(acteur, seconds, row[0] if row else None)
+        found = read_follower(settings)
+        return Watched(acteur, seconds, found.last_latency_seconds if found else None)
     finally:
-        follower.send_signal(signal.SIGTERM)
-        try:
-            follower.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            follower.kill()
+        follower.stop()

@@ -141,15 +141,15 @@ def _blocks(source: str) -> Iterator[tuple[str, str, int, str, str]]:
             yield open_kind, name, line, source[start:match.start()], owner
 
 
-def _string_chains(source: str) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+def _string_chains(source: str) -> Iterator[list[tuple[str, int]]]:
     """Each concatenation that starts with a string: its pieces (text, line), expressions as None."""
     tokens = [token for token in _environment().lexer.tokenize(source) if token.type != "whitespace"]
     for index, token in enumerate(tokens):
-        if token.type != "string" or (index > 0 and _is_operator(tokens[index - 1], "tilde")):
+        if token.type != "string" or (index > 0 and tokens[index - 1].type == "tilde"):
             continue
         pieces: list[tuple[str, int]] = [(token.value, token.lineno)]
         position = index + 1
-        while position < len(tokens) and _is_operator(tokens[position], "tilde"):
+        while position < len(tokens) and tokens[position].type == "tilde":
             position += 1
             if position < len(tokens) and tokens[position].type == "string" and not _continues(tokens, position):
                 pieces.append((tokens[position].value, tokens[position].lineno))
@@ -157,15 +157,11 @@ def _string_chains(source: str) -> Iterator[tuple[str, list[tuple[str, int]]]]:
                 continue
             pieces.append((PLACEHOLDER, tokens[min(position, len(tokens) - 1)].lineno))
             position = _end_of_operand(tokens, position)
-        yield source, pieces
+        yield pieces
 
 
 _OPEN = ("lparen", "lbracket", "lbrace")
 _CLOSE = ("rparen", "rbracket", "rbrace")
-
-
-def _is_operator(token: Token, kind: str) -> bool:
-    return token.type == kind
 
 
 def _continues(tokens: list[Token], position: int) -> bool:
@@ -224,15 +220,16 @@ def fragments(path: Path) -> list[Fragment]:
     """Every piece of SQL in one macro file."""
     source = path.read_text()
     found: list[Fragment] = []
-    owners = [(line, name) for kind, name, line, _, _ in _blocks(source) if kind in ("macro", "test")]
-    for kind, name, line, body, owner in _blocks(source):
+    blocks = list(_blocks(source))
+    owners = [(line, name) for kind, name, line, _, _ in blocks if kind in ("macro", "test")]
+    for kind, name, line, body, owner in blocks:
         rendered = _render(body)
         if rendered is None or not _STATEMENT.match(rendered):
             continue
         label = f"{owner}: {kind} {name}" if kind in ("set", "call") else f"{kind} {name}"
         start = line + (len(body) - len(body.lstrip("\n"))) if body.startswith("\n") else line
         found.append(Fragment(path, start, label, _tidy(rendered)))
-    for _, pieces in _string_chains(source):
+    for pieces in _string_chains(source):
         first_line = pieces[0][1]
         owner = next((name for line, name in reversed(owners) if line <= first_line), "")
         fragment = _chain_fragment(path, pieces, owner)

@@ -187,6 +187,14 @@ class Settings:
             sslrootcert=self.values.get(f"{prefix}_DB_SSLROOTCERT", ""),
         )
 
+    def link_user(self, target: str) -> str:
+        """The remote role the link of `target` logs in as (the warehouse's link reads the
+        webapp as webapp_reader): the role the tools also use to read that side."""
+        link = self.project.dbt_vars["fdw_links"].get(target)
+        if link is None:
+            raise UserError(f"no postgres_fdw link for target {target!r}")
+        return link["remote_user"]
+
     def link_password_option(self, target: str) -> str:
         """The libpq option carrying the password of the remote role the link of `target` logs
         in as (`-c lacarte.<role>_password=…`): sent only to the instance that stores it in its

@@ -23,8 +23,6 @@ LOCK_TIMEOUT_ERROR = "lock timeout"
 DURATION = re.compile(r"^[1-9][0-9]*(ms|s)$")
 # The schemas a job rewrites in the warehouse.
 JOB_SCHEMAS = ("staging", "intermediate", "marts", "exposure", "reference", "lacarte_state")
-# The webapp's ledger of publications (its published tables come from the dbt graph).
-PUBLICATION_LEDGER_SCHEMA = "lacarte_publication"
 
 
 def job_lock_timeout(settings: Settings) -> str:
@@ -50,10 +48,11 @@ def blocking_sessions(settings: Settings, side: str = "warehouse") -> list[str]:
     stronger than a reader's on the published tables or the ledger (the publication only
     changes rows there, which readers never block)."""
     if side == "webapp":
+        from lacarte.changes.confirm import LEDGER
         from lacarte.manifest import published_tables
 
         tables = [f"public.{item.table}" for item in published_tables(settings)]
-        schemas, modes = [PUBLICATION_LEDGER_SCHEMA], ["AccessShareLock"]
+        schemas, modes = [LEDGER.split(".")[0]], ["AccessShareLock"]
     else:
         tables, schemas, modes = [], list(JOB_SCHEMAS), []
     with connect(settings.database(side)) as conn:

@@ -47,8 +47,7 @@ def state_table(table: str) -> sql.Identifier:
 
 
 def last_applied(settings: Settings) -> Applied | None:
-    reader = settings.project.dbt_vars["fdw_links"]["warehouse"]["remote_user"]
-    with connect(settings.database("webapp", user=reader)) as webapp:
+    with connect(settings.database("webapp", user=settings.link_user("warehouse"))) as webapp:
         if not webapp.execute("select to_regclass(%s) is not null", [LEDGER]).fetchone()[0]:
             return None
         row = webapp.execute(f"select change_set_id, kind from {LEDGER} order by applied_at desc, change_set_id desc "

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import psycopg
 
 from lacarte.changes.state import SCHEMA, ensure_state
-from lacarte.changes.stream import ChangeStream, Columns, SlotBusy, open_stream, record_position
+from lacarte.changes.stream import ChangeStream, Columns, SlotBusy, open_stream, record_position, stream_columns
 from lacarte.changes.tracking import read_sources
 from lacarte.db import connect
 from lacarte.dbt import parse_manifest
@@ -91,7 +91,7 @@ class Follower:
         cycles: list[Cycle] = []
         manifest = parse_manifest(self.settings)
         with (connect(self.settings.database("warehouse")) as warehouse, open_stream(self.settings) as stream,
-              connect(self.settings.database("webapp", user=self._reader())) as webapp):
+              connect(self.settings.database("webapp", user=self.settings.link_user("warehouse"))) as webapp):
             with warehouse.transaction():
                 ensure_state(warehouse)
                 warehouse.execute(FOLLOWER_DDL)
@@ -101,7 +101,7 @@ class Follower:
                     "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
                     "heartbeat_at = excluded.heartbeat_at, state = excluded.state, cycles = 0",
                     [socket.gethostname(), os.getpid()])
-            tables = self._tables(manifest, webapp)
+            tables = stream_columns(read_sources(manifest, self.settings.project.dbt_vars, webapp))
             self.on_message(f"following the webapp's changes to {len(tables)} tables (slot {stream.slot})")
             # What an earlier run left owed (a follower killed mid-cycle, a failed cycle) is
             # looked at on start and after a failure or a wait for another job.
@@ -141,15 +141,6 @@ class Follower:
 
         found = freshness(warehouse)
         return bool(found and found.owed)
-
-    def _reader(self) -> str:
-        return self.settings.project.dbt_vars["fdw_links"]["warehouse"]["remote_user"]
-
-    def _tables(self, manifest, webapp: psycopg.Connection) -> dict[str, Columns]:
-        sources = read_sources(manifest, self.settings.project.dbt_vars, webapp)
-        tables = {t.table: Columns(t.key_column, t.acteur_column) for t in sources.tracked.values()}
-        tables.update({table: Columns("", "") for table in sources.reference})
-        return tables
 
     def _changed(self, stream: ChangeStream, warehouse: psycopg.Connection, tables: dict[str, Columns]) -> bool:
         """Whether a cycle is due: a change awaits, or the slot is gone (the cycle's pull
@@ -208,22 +199,41 @@ class Follower:
             warehouse.execute(f"update {SCHEMA}.follower set heartbeat_at = clock_timestamp(), state = %s", [state])
 
 
-def follower_status(settings: Settings) -> str | None:
-    """One line: the follower's host and pid, its heartbeat's age, its state, its last cycle."""
+@dataclass(frozen=True)
+class FollowerRecord:
+    """The follower's row of lacarte_state.follower."""
+
+    host: str
+    pid: int
+    heartbeat_age: float  # seconds
+    state: str
+    cycles: int
+    last_cycle_seconds: float | None
+    last_latency_seconds: float | None
+
+
+def read_follower(settings: Settings) -> FollowerRecord | None:
+    """The last follower's record, or None when none has run."""
     with connect(settings.database("warehouse")) as conn:
         if not conn.execute("select to_regclass(%s) is not null", [f"{SCHEMA}.follower"]).fetchone()[0]:
             return None
         row = conn.execute(
-            f"select host, pid, extract(epoch from clock_timestamp() - heartbeat_at), state, cycles, "
+            f"select host, pid, extract(epoch from clock_timestamp() - heartbeat_at)::float8, state, cycles, "
             f"last_cycle_seconds, last_latency_seconds from {SCHEMA}.follower").fetchone()
-    if row is None:
+    return FollowerRecord(*row) if row else None
+
+
+def follower_status(settings: Settings) -> str | None:
+    """One line: the follower's host and pid, its heartbeat's age, its state, its last cycle."""
+    found = read_follower(settings)
+    if found is None:
         return None
-    host, pid, age, state, cycles, seconds, latency = row
-    line = f"pid {pid} on {host}, heartbeat {float(age):.0f} s ago, {state}; {cycles} cycle(s)"
-    if seconds is not None:
-        line += f", the last took {seconds:.1f} s"
-    if latency is not None:
-        line += f", committed -> published in {latency:.1f} s"
+    line = (f"pid {found.pid} on {found.host}, heartbeat {found.heartbeat_age:.0f} s ago, {found.state}; "
+            f"{found.cycles} cycle(s)")
+    if found.last_cycle_seconds is not None:
+        line += f", the last took {found.last_cycle_seconds:.1f} s"
+    if found.last_latency_seconds is not None:
+        line += f", committed -> published in {found.last_latency_seconds:.1f} s"
     return line
 
 

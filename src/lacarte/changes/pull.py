@@ -36,11 +36,11 @@ from lacarte.changes.state import SCHEMA, ensure_state, read_status
 from lacarte.changes.stream import (
     Change,
     ChangeStream,
-    Columns,
     keys_of,
     open_stream,
     record_position,
     recorded_position,
+    stream_columns,
 )
 from lacarte.changes.tracking import Tracked, read_sources, record_tracked
 from lacarte.db import connect
@@ -100,8 +100,7 @@ class Puller:
         self.full_reason = full_reason
         self.reconcile = reconcile
         self.vars = settings.project.dbt_vars
-        reader = self.vars["fdw_links"]["warehouse"]["remote_user"]
-        self.webapp_database = settings.database("webapp", user=reader)
+        self.webapp_database = settings.database("webapp", user=settings.link_user("warehouse"))
 
     # -- the two sides ------------------------------------------------------------------------
     def run(self) -> Pull:
@@ -127,7 +126,7 @@ class Puller:
             record_tracked(warehouse, sources)
             self.webapp, self.warehouse, self.sources = webapp, warehouse, sources
             reason = slot_reason or self.full_run_reason(status, new_hash)
-            changes = [] if reason else stream.read(upto, self.stream_columns())
+            changes = [] if reason else stream.read(upto, stream_columns(sources))
             changed = sorted({change.table for change in changes})
             reason = reason or self.reason_in(changes)
             if reason:
@@ -150,13 +149,6 @@ class Puller:
 
     def warehouse_database(self):
         return self.settings.database("warehouse")
-
-    def stream_columns(self) -> dict[str, Columns]:
-        """What the stream reports of each source table: its key and its actor column (for
-        reference tables, only that they changed)."""
-        columns = {t.table: Columns(t.key_column, t.acteur_column) for t in self.sources.tracked.values()}
-        columns.update({table: Columns("", "") for table in self.sources.reference})
-        return columns
 
     # -- the decision -------------------------------------------------------------------------
     def slot_reason(self, stream: ChangeStream, warehouse: psycopg.Connection) -> str | None:
@@ -292,12 +284,6 @@ class Puller:
             raise UserError(f"{schema}.{table} has no column {column}: staging models keep their source's primary key "
                             "and the column naming the actor (meta.acteur)")
         return found[0]
-
-    def staging_column(self, tracked: Tracked) -> str:
-        """The staging model's column holding what the webapp's `acteur_column` holds (the
-        actor, or for a table that follows another, the foreign key)."""
-        rule = self.acteur_rules.get(tracked.staging_model)
-        return rule["column"] if isinstance(rule, dict) else rule
 
     def remote_owners(self, tracked: Tracked, values: Iterable[str | None]) -> set[str]:
         """The actors the webapp's rows name (a table that follows another: through its parent row)."""

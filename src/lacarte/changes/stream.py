@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from lacarte.changes.tracking import Sources
 from lacarte.db import connect
 from lacarte.errors import UserError
 from lacarte.settings import Settings
@@ -105,16 +106,21 @@ class ChangeStream:
         if self.state().exists:
             self.conn.execute("select pg_drop_replication_slot(%s)", [self.slot])
         # Creating a logical slot waits for running transactions to end: outside any transaction.
-        return self.conn.execute("select lsn::text from pg_create_logical_replication_slot(%s, %s)",
-                                 [self.slot, PLUGIN]).fetchone()[0]
+        try:
+            return self.conn.execute("select lsn::text from pg_create_logical_replication_slot(%s, %s)",
+                                     [self.slot, PLUGIN]).fetchone()[0]
+        except psycopg.errors.UndefinedFile:
+            raise UserError(f"the webapp's server has no {PLUGIN} plugin, so the change stream's slot cannot be "
+                            f"created: install the Debian package postgresql-<version>-{PLUGIN} there (most managed "
+                            "PostgreSQL services ship it), then run again; nothing was done") from None
 
-    def read(self, upto: str, tables: dict[str, Columns], limit: int | None = None) -> list[Change]:
-        """The changes to `tables` committed before `upto`, oldest first (at most about `limit`)."""
+    def read(self, upto: str, tables: dict[str, Columns]) -> list[Change]:
+        """The changes to `tables` committed before `upto`, oldest first."""
         changes: list[Change] = []
         rows = self._call(
             "select data from pg_logical_slot_peek_changes(%s, %s::pg_lsn, %s, 'format-version', '2', "
             "'add-tables', %s, 'include-transaction', 'true', 'include-timestamp', 'true', 'include-types', 'false')",
-            [self.slot, upto, limit, _table_list(tables)])
+            [self.slot, upto, None, _table_list(tables)])
         committed_at = None
         pending: list[dict[str, Any]] = []
         for (data,) in rows:
@@ -153,7 +159,8 @@ class ChangeStream:
             except psycopg.errors.ObjectInUse as error:
                 if time.monotonic() >= deadline:
                     raise SlotBusy(f"the change stream's slot {self.slot} stayed in use by another process for "
-                                   f"{BUSY_SECONDS:g} s: {error}") from None
+                                   f"{BUSY_SECONDS:g} s ({error}); nothing was lost: run again (the follower "
+                                   "tries again by itself)") from None
                 time.sleep(0.05)
             except psycopg.errors.UndefinedObject as error:
                 raise UserError(f"the change stream's slot {self.slot} does not exist on the webapp ({error}); "
@@ -228,6 +235,14 @@ def record_position(warehouse: psycopg.Connection, slot: str, position: str) -> 
 def recorded_position(warehouse: psycopg.Connection, slot: str) -> str | None:
     row = warehouse.execute("select position::text from lacarte_state.stream where slot = %s", [slot]).fetchone()
     return row[0] if row else None
+
+
+def stream_columns(sources: Sources) -> dict[str, Columns]:
+    """What the stream reports of each source table: its key and its actor column (of a
+    reference table, only that it changed)."""
+    columns = {t.table: Columns(t.key_column, t.acteur_column) for t in sources.tracked.values()}
+    columns.update({table: Columns("", "") for table in sources.reference})
+    return columns
 
 
 def keys_of(changes: Iterable[Change]) -> dict[str, set[str]]:
