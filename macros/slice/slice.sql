@@ -6,11 +6,14 @@
 
 
 {#- In an incremental build, the condition keeping the rows of a webapp table that belong to
-    the actors to rebuild (lacarte_state.to_build), written as constants so that the link
-    pushes it down to the webapp: `acteur_id = any('{…}')`, or for a table that follows
-    another (rule follow), its foreign key among that table's keys of those actors. How each
-    table names its actor comes from lacarte_state.tracked, which the pull reads from the
-    webapp's catalog. Empty outside an incremental build. -#}
+    the actors to rebuild (lacarte_state.to_build). The actors are read when the statement
+    runs, not when it is compiled: the compiled SQL of the slice is the same at every cycle
+    (lacarte.changes.compiled runs it), and `any(array(select …))` is an init plan whose
+    result the link sends to the webapp as a parameter, so the webapp reads only those rows
+    by key. For a table that follows another (rule follow), its foreign key among that
+    table's keys of those actors (also pushed down). How each table names its actor comes
+    from lacarte_state.tracked, which the pull reads from the webapp's catalog. Empty outside
+    an incremental build. -#}
 {% macro slice_filter(source_table) %}
     {%- if not (execute and slice_build()) -%}
         {{ return('') }}
@@ -22,27 +25,11 @@
             ~ "follows a pull (lacarte run --incremental)") }}
     {%- endif -%}
     {%- set row = tracked.rows[0] -%}
-    {%- set acteurs = run_query("select coalesce(array_agg(identifiant_unique order by identifiant_unique), '{}')::text "
-                                ~ "from lacarte_state.to_build").columns[0].values()[0] -%}
+    {%- set acteurs = "any(array(select identifiant_unique from lacarte_state.to_build))" -%}
     {%- if not row[1] -%}
-        {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])") }}
+        {{ return("where " ~ adapter.quote(row[0]) ~ " = " ~ acteurs) }}
     {%- endif -%}
-    {%- set keys = run_query("select coalesce(array_agg(" ~ adapter.quote(row[2]) ~ " order by " ~ adapter.quote(row[2]) ~ "), '{}')::text from "
+    {{ return("where " ~ adapter.quote(row[0]) ~ " = any(array(select " ~ adapter.quote(row[2]) ~ " from "
         ~ adapter.quote(var('fdw_links')['warehouse'].local_schema) ~ "." ~ adapter.quote(row[1]) ~ " where "
-        ~ adapter.quote(row[3]) ~ " = any(" ~ sql_literal(acteurs) ~ "::text[])").columns[0].values()[0] -%}
-    {{ return("where " ~ adapter.quote(row[0]) ~ " = any(" ~ sql_literal(keys) ~ ")") }}
-{% endmacro %}
-
-
-{#- on-run-end hook: an incremental build that built every model records it on the last run,
-    so that merge_slice never merges a slice left by an earlier or a failed build. -#}
-{% macro record_slice_build(results) %}
-    {%- if execute and slice_build() and flags.WHICH == 'run' -%}
-        {%- set failed = results | rejectattr('status', 'in', ['success', 'pass']) | list -%}
-        {%- if not failed -%}
-            update lacarte_state.runs set sliced_at = clock_timestamp()
-            where run_id = (select max(run_id) from lacarte_state.runs);
-        {%- endif -%}
-    {%- endif -%}
-    select 1
+        ~ adapter.quote(row[3]) ~ " = " ~ acteurs ~ "))") }}
 {% endmacro %}

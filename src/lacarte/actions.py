@@ -1,5 +1,6 @@
-"""The steps of lacarte.steps that are not dbt invocations: the pull, the record of a full
-build, the confirmation of a publication and the open-data export."""
+"""The steps of lacarte.steps that are not dbt invocations: the pull, the incremental cycle's
+compiled SQL, the record of a full build, the confirmation of a publication and the open-data
+export."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def _confirm(settings: Settings) -> Outcome:
     return Outcome(confirm(settings))
 
 
+def _compiled(name: str) -> Callable[[Settings], Outcome]:
+    def action(settings: Settings) -> Outcome:
+        from lacarte.changes import compiled
+
+        return Outcome(getattr(compiled, name)(settings))
+
+    return action
+
+
 def _opendata_export(settings: Settings) -> Outcome:
     from lacarte.opendata.export import export_open_data
 
@@ -48,6 +58,7 @@ ACTIONS: dict[str, Callable[[Settings], Outcome]] = {
     "pull": _pull("incremental"),
     "pull_full": _pull("run", full_reason="the daily full run"),
     "pull_reconcile": _pull("reconcile", full_reason="the weekly full reconciliation", reconcile=True),
+    "build_slice": _compiled("build_slice"), "merge": _compiled("merge"), "changes": _compiled("changes"),
     "mark_built": _mark_built, "confirm": _confirm, "opendata_export": _opendata_export,
 }
 

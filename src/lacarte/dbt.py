@@ -34,12 +34,16 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
-            link_password_for: str | None = None, artifacts_of: list[str] | None = None) -> dbtRunnerResult:
+            link_password_for: str | None = None, artifacts_of: list[str] | None = None,
+            reuse_parse: bool = False) -> dbtRunnerResult:
     """Invoke `dbt <args>` in this process; raise DbtFailure with the failing nodes' messages.
 
     `link_password_for`: the target whose link refresh needs its remote role's password;
-    `artifacts_of`: the invocation whose artifacts this one reads (`dbt retry`).
+    `artifacts_of`: the invocation whose artifacts this one reads (`dbt retry`);
+    `reuse_parse`: run on the manifest this process parsed for the same version of the
+    project, target and `--vars` (a resident process parses once, not at each invocation).
     """
+    manifest = parse_manifest(settings, _option(args, "--target"), _option(args, "--vars")) if reuse_parse else None
     project = settings.project
     command = [*args, "--project-dir", str(project.root), "--profiles-dir", str(project.profiles_dir),
                "--target-path", str(target_path(settings, artifacts_of or args))]
@@ -54,7 +58,7 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
             errors.append(str(event.info.msg))
 
     with _environment(settings.dbt_environment(link_password_for)):
-        result = dbtRunner(callbacks=[keep_errors]).invoke(command)
+        result = dbtRunner(manifest=manifest, callbacks=[keep_errors]).invoke(command)
     if not result.success:
         raise DbtFailure(f"dbt {' '.join(args)} failed: {describe_failure(result, errors)}")
     return result
@@ -65,9 +69,7 @@ def target_path(settings: Settings, args: list[str]) -> Path:
     alternating targets (a deploy refreshes both sides) or vars (an incremental cycle builds
     its slice with `{slice: true}`, then merges without) then keeps each one's partial parse
     instead of parsing the project again."""
-    target = settings.values.get("DBT_TARGET", "warehouse")
-    if "--target" in args:
-        target = args[args.index("--target") + 1]
+    target = _option(args, "--target") or settings.values.get("DBT_TARGET", "warehouse")
     if "--vars" in args:
         target += "-vars-" + hashlib.sha256(args[args.index("--vars") + 1].encode()).hexdigest()[:10]
     base = Path(settings.values.get("DBT_TARGET_PATH") or settings.project.root / "target")
@@ -96,7 +98,7 @@ def describe_failure(result: dbtRunnerResult, errors: list[str] | None = None) -
 
 # The manifests parsed in this process, by project version: a resident process (the
 # follower) parses the project once per version of its code, not at every cycle.
-_MANIFESTS: dict[str, Any] = {}
+_MANIFESTS: dict[tuple[str, str | None, str | None], Any] = {}
 PROJECT_FOLDERS = ("models", "seeds", "macros", "analyses", "tests", "snapshots", "profiles")
 
 
@@ -114,11 +116,17 @@ def project_version(settings: Settings) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def parse_manifest(settings: Settings) -> Any:
-    """The project's manifest (dbt parse, in this process, once per version of the project):
-    the graph the tools read. Read it, never change it."""
-    version = project_version(settings)
-    if version not in _MANIFESTS:
-        _MANIFESTS.clear()
-        _MANIFESTS[version] = run_dbt(settings, ["parse"], quiet=True).result
-    return _MANIFESTS[version]
+def parse_manifest(settings: Settings, target: str | None = None, dbt_vars: str | None = None) -> Any:
+    """The project's manifest (dbt parse, in this process, once per version of the project, and
+    per target and `--vars`): the graph the tools read. Read it, never change it."""
+    key = (project_version(settings), target, dbt_vars)
+    if key not in _MANIFESTS:
+        for stale in [k for k in _MANIFESTS if k[0] != key[0]]:
+            del _MANIFESTS[stale]
+        options = [*(["--target", target] if target else []), *(["--vars", dbt_vars] if dbt_vars else [])]
+        _MANIFESTS[key] = run_dbt(settings, ["parse", *options], quiet=True).result
+    return _MANIFESTS[key]
+
+
+def _option(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args else None

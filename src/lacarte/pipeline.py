@@ -137,12 +137,13 @@ def _run_locked(settings: Settings, steps: Sequence[Step], job: str | None, hold
 def run_dbt_step(settings: Settings, step: Step, quiet: bool, on_message: Callable[[str], None]) -> None:
     """A dbt step, tried again while readers hold what it replaces (lacarte.waits): a build or
     run resumes with `dbt retry` (only what did not finish), an operation runs again whole
-    (each is one transaction)."""
+    (each is one transaction). The project is parsed once per process and version."""
     from lacarte.waits import with_lock_retries
 
     def attempt(retrying: bool) -> None:
         args = ["retry"] if retrying and step.dbt[0] in ("build", "run") else list(step.dbt)
-        run_dbt(settings, args, quiet=quiet, link_password_for=step.link_password_for, artifacts_of=list(step.dbt))
+        run_dbt(settings, args, quiet=quiet, link_password_for=step.link_password_for, artifacts_of=list(step.dbt),
+                reuse_parse=True)
 
     target = step.dbt[step.dbt.index("--target") + 1] if "--target" in step.dbt else "warehouse"
     with_lock_retries(settings, attempt, on_message, side="webapp" if target == "webapp" else "warehouse")

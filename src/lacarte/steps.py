@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 FULL = "full"
 INCREMENTAL = "incremental"
@@ -85,17 +85,24 @@ def _full_job(pull_action: str, summary: str) -> tuple[Step, ...]:
 MAIN: tuple[Step, ...] = _full_job(
     "pull_full", "record the position in the webapp's change stream: the next incremental runs start there")
 
-# Every few minutes: only the actors that changed, with their parents and children.
-# (No separate check: the slice build's on-run-start hook refuses a drifted link.)
+# Every few minutes, or at once from the follower: only the actors that changed, with their
+# parents and children. The slice, the merge and the change set run the SQL dbt compiles for
+# them, compiled once per version of the project (lacarte.changes.compiled): a process that
+# runs many cycles (the follower) starts no dbt build for them. (No separate check: the
+# compilation refuses a drifted link.)
 INCREMENTAL_JOB: tuple[Step, ...] = (
     CONFIRM,
     Step("pull", "what changed in the webapp since the last run; decides the mode", action="pull",
          link_password_for="warehouse"),
-    Step("build_slice", "dbt run of the changed actors only, into the slice_* schemas",
-         ("run", "--exclude", "tag:publication", "--vars", "{slice: true}"), when=(INCREMENTAL,)),
-    Step("merge", "merge_slice: replace those actors' rows in every model, in one transaction",
-         ("run-operation", "merge_slice"), when=(INCREMENTAL,)),
-    *FULL_BUILD, *PUBLICATION,
+    Step("build_slice", "the models' compiled SQL for the changed actors only, into the slice_* schemas",
+         action="build_slice", when=(INCREMENTAL,)),
+    Step("merge", "merge_slice_statements: replace those actors' rows in every model, in one transaction",
+         action="merge", when=(INCREMENTAL,)),
+    *FULL_BUILD,
+    replace(PUBLICATION[0], when=(FULL,)),
+    Step("changes", "the change set of those actors: the publication models' compiled SQL", action="changes",
+         when=(INCREMENTAL,)),
+    *PUBLICATION[1:],
 )
 
 # Weekly: a full run whose publication compares every row the webapp holds.

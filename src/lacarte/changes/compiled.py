@@ -1,0 +1,201 @@
+"""The incremental cycle's SQL: compiled by dbt once per version, then run on one connection.
+
+dbt stays the only definition of every rule: the slice is the models' own SQL as `dbt compile
+--vars '{slice: true}'` renders it (each staging model reads only the rows of the actors in
+lacarte_state.to_build, which it reads when it runs: macros/slice/slice.sql), the merge is
+the list of statements macro merge_slice_statements renders, and the change set is the
+publication models' SQL. What a compilation depends on is its key: the project's version,
+the webapp's columns (a migration the link has not followed is refused, as dbt's drift guard
+refuses it), the tracking read from the webapp's catalog, and, for the change set, the
+warehouse's status and last full build. A process keeps what it compiled while the key holds,
+so that the resident follower compiles once and each cycle only runs statements:
+- build_slice: each model's SELECT into slice_<schema>.<model>, in one transaction, in the
+  order of the graph; the run records the slice as built (runs.sliced_at);
+- merge: the merge statements, in one transaction, after checking that the slice was built
+  since the last pull;
+- changes: each publication model's rows replaced by its SELECT, in one transaction.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from lacarte.changes.state import SCHEMA
+from lacarte.db import connect
+from lacarte.dbt import project_version, run_dbt
+from lacarte.errors import StepFailure
+from lacarte.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SLICE_VARS = "{slice: true}"
+SLICE_PREFIX = "slice_"
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    schema: str
+    name: str
+    select: str  # the model's compiled SQL
+
+    @property
+    def relation(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    key: str
+    models: tuple[CompiledModel, ...]  # in the order of the graph
+    statements: tuple[str, ...] = ()  # the merge's
+
+
+class CompilationFailed(StepFailure):
+    """The incremental cycle's SQL could not be compiled (the message says why)."""
+
+
+_COMPILED: dict[str, Compiled] = {}
+
+
+def compiled_models(settings: Settings, args: list[str]) -> tuple[CompiledModel, ...]:
+    """The models `dbt compile <args>` selects, with their compiled SQL, in the graph's order."""
+    result = run_dbt(settings, ["compile", *args], quiet=True, reuse_parse=True)
+    nodes = {r.node.unique_id: r.node for r in result.result.results if r.node.resource_type == "model"}
+    order = graphlib.TopologicalSorter(
+        {uid: [d for d in node.depends_on.nodes if d in nodes] for uid, node in nodes.items()})
+    return tuple(CompiledModel(nodes[uid].schema, nodes[uid].alias or nodes[uid].name,
+                               nodes[uid].compiled_code.strip().rstrip(";"))
+                 for uid in order.static_order())
+
+
+def compile_inline(settings: Settings, expression: str) -> Any:
+    """The JSON value a Jinja expression of the project renders (`dbt compile --inline`)."""
+    inline = "{% if execute %}{{ tojson(" + expression + ") }}{% endif %}"  # parsed first, without a database
+    # (dbt prints an inline compilation's result even when quiet: warnings and errors only.)
+    result = run_dbt(settings, ["compile", "--log-level", "warn", "--inline", inline], quiet=True)
+    return json.loads(result.result.results[0].node.compiled_code)
+
+
+def webapp_columns(settings: Settings) -> str:
+    """A fingerprint of the webapp's tables as the link's reader sees them (a migration
+    changes it)."""
+    with connect(settings.database("webapp", user=settings.link_user("warehouse"))) as webapp:
+        row = webapp.execute(
+            "select md5(coalesce(string_agg(c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod), "
+            "',' order by c.relname, a.attnum), '')) from pg_attribute as a "
+            "join pg_class as c on c.oid = a.attrelid join pg_namespace as n on n.oid = c.relnamespace "
+            "where n.nspname = 'public' and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped "
+            "and has_table_privilege(c.oid, 'select')").fetchone()
+    return row[0]
+
+
+def _cached(key: str, compile_it: Callable[[], Compiled]) -> Compiled:
+    if key not in _COMPILED:
+        started = time.monotonic()
+        compiled = compile_it()
+        _COMPILED[key] = compiled
+        log.info("compiled %d models, %d statements in %.1f s", len(compiled.models), len(compiled.statements),
+                 time.monotonic() - started)
+    return _COMPILED[key]
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def slice_and_merge(settings: Settings, warehouse: psycopg.Connection) -> Compiled:
+    """The slice's models and the merge's statements, compiled once per key."""
+    tracked = warehouse.execute(f"select coalesce(json_agg(t order by source_table), '[]')::text from {SCHEMA}.tracked as t"
+                                ).fetchone()[0]
+    key = _key("slice", project_version(settings), webapp_columns(settings), tracked)
+
+    def compile_it() -> Compiled:
+        plan = compile_inline(settings, "{'drift': fdw_drift(fdw_link()), 'merge': merge_slice_statements()}")
+        if plan["drift"]:
+            raise CompilationFailed(
+                "the webapp's link differs from what a refresh would make it: " + "; ".join(plan["drift"])
+                + ". Run `lacarte deploy` (refresh_fdw on both sides), then the incremental run again; nothing was built")
+        models = compiled_models(settings, ["--select", "resource_type:model", "--exclude", "tag:publication",
+                                            "--vars", SLICE_VARS])
+        return Compiled(key, models, tuple(plan["merge"]))
+
+    return _cached(key, compile_it)
+
+
+def change_set(settings: Settings, warehouse: psycopg.Connection) -> Compiled:
+    """The publication models, compiled once per key (their SQL depends on the status and
+    on the shapes the last full build gave the exposures)."""
+    state = warehouse.execute(
+        f"select (select row(needs_reconcile, publish_all)::text from {SCHEMA}.status), "
+        f"(select max(run_id) from {SCHEMA}.runs where mode = 'full' and built_at is not null)").fetchone()
+    key = _key("changes", project_version(settings), state)
+    return _cached(key, lambda: Compiled(key, compiled_models(settings, ["--select", "tag:publication"])))
+
+
+def build_slice(settings: Settings) -> str:
+    """Every model's rows of the actors to rebuild, into slice_<schema>, in one transaction."""
+    with connect(settings.database("warehouse")) as warehouse:
+        compiled = slice_and_merge(settings, warehouse)
+        started = time.monotonic()
+        with warehouse.transaction():
+            for schema in sorted({model.schema for model in compiled.models}):
+                if not schema.startswith(SLICE_PREFIX):
+                    raise CompilationFailed(f"the slice's model in schema {schema} is not aside (slice_*): nothing was built")
+                warehouse.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            for model in compiled.models:
+                warehouse.execute(sql.SQL("drop table if exists {}").format(model.relation))
+                warehouse.execute(sql.SQL("create unlogged table {} as ").format(model.relation) + sql.SQL(model.select))
+            warehouse.execute(f"update {SCHEMA}.runs set sliced_at = clock_timestamp() "
+                              f"where run_id = (select max(run_id) from {SCHEMA}.runs)")
+        acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
+    return f"slice: {len(compiled.models)} models built for {acteurs} actors in {time.monotonic() - started:.2f} s"
+
+
+def merge(settings: Settings) -> str:
+    """The slice's rows swapped into every model, in one transaction."""
+    with connect(settings.database("warehouse")) as warehouse:
+        compiled = slice_and_merge(settings, warehouse)
+        started = time.monotonic()
+        with warehouse.transaction():
+            built = warehouse.execute(f"select sliced_at is not null and sliced_at > pulled_at from {SCHEMA}.runs "
+                                      "order by run_id desc limit 1").fetchone()
+            if not built or not built[0]:
+                raise StepFailure("no complete incremental build since the last pull: run it again (lacarte run "
+                                  "--incremental); nothing was merged")
+            acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
+            for statement in compiled.statements:
+                warehouse.execute(statement)
+    return (f"merge: the rows of {acteurs} actors replaced in {len(compiled.models)} models in "
+            f"{time.monotonic() - started:.2f} s")
+
+
+def changes(settings: Settings) -> str:
+    """The change set of an incremental run: each publication model's rows replaced by what
+    its compiled SQL selects now, in one transaction."""
+    with connect(settings.database("warehouse")) as warehouse:
+        compiled = change_set(settings, warehouse)
+        started = time.monotonic()
+        with warehouse.transaction():
+            for model in compiled.models:
+                columns = [row[0] for row in warehouse.execute(
+                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+                    "order by ordinal_position", [model.schema, model.name])]
+                if not columns:
+                    raise StepFailure(f"{model.schema}.{model.name} is missing: an incremental run follows a full run "
+                                      "(lacarte run); nothing was published")
+                names = sql.SQL(", ").join(map(sql.Identifier, columns))
+                warehouse.execute(sql.SQL("delete from {}").format(model.relation))
+                warehouse.execute(sql.SQL("insert into {} ({}) select {} from (").format(model.relation, names, names)
+                                  + sql.SQL(model.select) + sql.SQL(") as computed"))
+        rows = warehouse.execute(sql.SQL("select count(*) from {}").format(compiled.models[0].relation)).fetchone()[0]
+    return f"change set: {rows} rows in {time.monotonic() - started:.2f} s"
