@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from lacarte.changes.pull import code_hash
-from lacarte.dbt import DbtFailure
+from lacarte.errors import StepFailure
 from lacarte.pipeline import JobResult, run_steps
 from lacarte.steps import JOBS, WAREHOUSE_BUSY_EXIT_CODE
 from tests.conftest import make_world
@@ -274,7 +274,7 @@ def test_a_slice_built_before_the_last_pull_is_never_merged(cycles: Pair):
     steps = JOBS["incremental"]
     names = [s.name for s in steps]
     run_steps(pair.settings, steps[:names.index("build_slice")], quiet=True)  # confirm, pull
-    with pytest.raises(DbtFailure, match="no complete incremental build since the last pull"):
+    with pytest.raises(StepFailure, match="no complete incremental build since the last pull"):
         run_steps(pair.settings, [steps[names.index("merge")]], quiet=True, job="incremental")
     result = run_job(pair, "incremental")  # the next run builds and merges them
     assert result.mode == "incremental" and "merge" in result.seconds

@@ -64,7 +64,7 @@ def test_the_macros_sql_is_sqlfluff_clean_and_every_plan_query_is_seen():
             for path in macro_lint.macro_files(PROJECT.root) for fragment in macro_lint.fragments(path)}
     # the statements the link, the publication and the merge build are among what is linted
     for expected in [("fdw_plan.sql", "fdw_compare_tables"), ("fdw_plan.sql", "fdw_plan_grants"),
-                     ("publish_exposures.sql", "publish_exposures"), ("merge_slice.sql", "merge_slice"),
+                     ("publish_exposures.sql", "publish_exposures"), ("merge_slice.sql", "merge_slice_statements"),
                      ("relations.sql", "macro own_relation"), ("unique_combination_of_columns.sql",
                                                                "test unique_combination_of_columns")]:
         assert expected in seen, expected
