@@ -54,8 +54,15 @@
         {%- do run_query("begin") -%}
         {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
         {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
+        {#- A table the change set does not touch is only counted. -#}
+        {%- set touched = run_query("select distinct published_table from " ~ changes).columns[0].values() | list -%}
         {%- for item in published -%}
-            {%- set plan = publish_change_plan(link, item, changes) -%}
+            {%- if item.table in touched -%}
+                {%- set plan = publish_change_plan(link, item, changes) -%}
+            {%- else -%}
+                {%- set plan = {'temp': none, 'deleted': 0, 'current': run_query("select count(*) from public."
+                    ~ adapter.quote(item.table)).columns[0].values()[0]} -%}
+            {%- endif -%}
             {%- if plan.current != expected.get(item.table) -%}
                 {%- do drifted.append(item.table ~ " holds " ~ plan.current ~ " rows, " ~ expected.get(item.table)
                     ~ " were published") -%}
@@ -82,7 +89,7 @@
     {%- endif -%}
     {%- set report = [] -%}
     {%- set deleted = {} -%}
-    {%- for item in published | reverse -%}
+    {%- for item in published | reverse if plans[item.table].temp -%}
         {%- set plan = plans[item.table] -%}
         {%- set n = run_query("with gone as (delete from public." ~ adapter.quote(item.table) ~ " as cur using "
             ~ plan.temp ~ " as nxt where nxt.op = 'delete' and " ~ plan.key_match ~ " returning 1) select count(*) from gone"
@@ -92,17 +99,21 @@
     {%- for item in published -%}
         {%- set plan = plans[item.table] -%}
         {%- set updated = 0 -%}
-        {%- if plan.value_columns -%}
+        {%- set inserted = 0 -%}
+        {%- if plan.temp and plan.value_columns -%}
             {%- set updated = run_query("with changed as (update public." ~ adapter.quote(item.table) ~ " as cur set ("
                 ~ quoted_columns(plan.value_columns) ~ ") = row(" ~ quoted_columns(plan.value_columns, 'nxt') ~ ") from "
                 ~ plan.temp ~ " as nxt where nxt.op = 'upsert' and " ~ plan.key_match ~ " returning 1) select count(*) from changed"
                 ).columns[0].values()[0] -%}
         {%- endif -%}
-        {%- set inserted = run_query("with added as (insert into public." ~ adapter.quote(item.table) ~ " ("
-            ~ quoted_columns(plan.columns) ~ ") select " ~ quoted_columns(plan.columns, 'nxt') ~ " from " ~ plan.temp
-            ~ " as nxt where nxt.op = 'upsert' and not exists (select from public." ~ adapter.quote(item.table)
-            ~ " as cur where " ~ plan.key_match ~ ") returning 1) select count(*) from added").columns[0].values()[0] -%}
-        {%- do report.append({'table': item.table, 'inserted': inserted, 'updated': updated, 'deleted': deleted[item.table]}) -%}
+        {%- if plan.temp -%}
+            {%- set inserted = run_query("with added as (insert into public." ~ adapter.quote(item.table) ~ " ("
+                ~ quoted_columns(plan.columns) ~ ") select " ~ quoted_columns(plan.columns, 'nxt') ~ " from " ~ plan.temp
+                ~ " as nxt where nxt.op = 'upsert' and not exists (select from public." ~ adapter.quote(item.table)
+                ~ " as cur where " ~ plan.key_match ~ ") returning 1) select count(*) from added").columns[0].values()[0] -%}
+        {%- endif -%}
+        {%- do report.append({'table': item.table, 'inserted': inserted, 'updated': updated,
+                              'deleted': deleted.get(item.table, 0)}) -%}
     {%- endfor -%}
     {%- if not dry_run -%}
         {%- do run_query(publication_record_sql(change_set, 'changes', report)) -%}

@@ -346,10 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     opendata.add_argument("--keep", type=int, help="timestamped copies kept (default var opendata_keep_files)")
     follow = add("follow", cmd_follow, "the resident follower: each correction committed in the webapp reaches the "
                                        "map within seconds (runs until SIGTERM; see the README for a systemd unit)")
-    follow.add_argument("--window", type=_non_negative_seconds, default=0.3,
-                        help="seconds to gather a burst of changes before a cycle (default 0.3)")
-    follow.add_argument("--poll", type=_non_negative_seconds, default=0.2,
-                        help="seconds between looks at the change stream while nothing changes (default 0.2)")
+    from lacarte.changes.options import DEFAULTS as defaults
+
+    follow.add_argument("--window", type=_non_negative_seconds, default=defaults.window,
+                        help=f"seconds to gather a burst of changes before a cycle (default {defaults.window:g})")
+    follow.add_argument("--poll", type=_non_negative_seconds, default=defaults.poll,
+                        help=f"seconds between looks at the change stream while nothing changes (default {defaults.poll:g})")
     follow.add_argument("--cycles", type=_positive_int, help="stop after this many cycles (tests, demos)")
     lint_macros = add("lint-macros", cmd_lint_macros,
                       "lint the SQL of the dbt macros with the project's sqlfluff rules (no database)")

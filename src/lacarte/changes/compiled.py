@@ -81,8 +81,9 @@ def compiled_models(settings: Settings, args: list[str]) -> tuple[CompiledModel,
 def compile_inline(settings: Settings, expression: str) -> Any:
     """The JSON value a Jinja expression of the project renders (`dbt compile --inline`)."""
     inline = "{% if execute %}{{ tojson(" + expression + ") }}{% endif %}"  # parsed first, without a database
-    # (dbt prints an inline compilation's result even when quiet: warnings and errors only.)
-    result = run_dbt(settings, ["compile", "--log-level", "warn", "--inline", inline], quiet=True)
+    # dbt prints an inline compilation's result even when quiet: nothing on the console (the
+    # errors still reach the failure's message, and dbt.log keeps everything).
+    result = run_dbt(settings, ["compile", "--log-level", "none", "--inline", inline], quiet=True)
     return json.loads(result.result.results[0].node.compiled_code)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from lacarte.changes.options import DEFAULTS, FollowOptions
 from lacarte.changes.state import SCHEMA, ensure_state
 from lacarte.changes.stream import ChangeStream, Columns, SlotBusy, open_stream, record_position, stream_columns
 from lacarte.changes.tracking import read_sources
@@ -59,14 +60,6 @@ create table if not exists {SCHEMA}.follower (
 
 
 @dataclass(frozen=True)
-class FollowOptions:
-    window: float = 0.3  # seconds to gather a burst once a change is seen
-    poll: float = 0.2  # seconds between looks at the stream when nothing changed
-    busy_wait: float = 5.0  # seconds between tries while another job holds the warehouse
-    heartbeat: float = 2.0  # seconds between heartbeats when idle
-
-
-@dataclass(frozen=True)
 class Cycle:
     """One incremental run the follower made."""
 
@@ -77,7 +70,7 @@ class Cycle:
 
 
 class Follower:
-    def __init__(self, settings: Settings, options: FollowOptions = FollowOptions(),
+    def __init__(self, settings: Settings, options: FollowOptions = DEFAULTS,
                  on_message: Callable[[str], None] = lambda _m: None):
         self.settings = settings
         self.options = options
@@ -237,7 +230,7 @@ def follower_status(settings: Settings) -> str | None:
     return line
 
 
-def follow(settings: Settings, options: FollowOptions = FollowOptions(), max_cycles: int | None = None,
+def follow(settings: Settings, options: FollowOptions = DEFAULTS, max_cycles: int | None = None,
            on_message: Callable[[str], None] = lambda _m: None) -> list[Cycle]:
     """Run a follower in this process; SIGTERM and SIGINT end it after the cycle under way."""
     follower = Follower(settings, options, on_message)
