@@ -36,6 +36,7 @@ from rich.console import Console
 
 from bench.harness import BenchPair, print_targets
 from bench.incremental import Reader
+from lacarte.changes.follow import read_follower
 from lacarte.demo_edits import edit_share
 from lacarte.demo_follow import FollowerProcess, rename_and_wait, shown_acteurs
 from lacarte.pipeline import run_steps
@@ -116,13 +117,22 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
 
         reader.label = f"{size}-stream"
         latencies: list[float] = []
+        cycle_steps: list[dict[str, float]] = []
         for number, acteur in enumerate(acteurs[:edits]):
             started = time.perf_counter()
+            before = follower.cycles()
             latencies.append(rename_and_wait(webapp, acteur, f"Bench {number} {time.time():.0f}"))
+            follower.wait_cycles(before + 1)
+            cycle_steps.append(read_follower(pair.settings).last_cycle_steps or {})
             time.sleep(max(0.0, every - (time.perf_counter() - started)))
         reader.label = None
         figures["edit_to_map_s"] = {"p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
                                     "max": max(latencies), "edits": len(latencies), "every_s": every}
+        figures["edit_cycle_steps_p50_s"] = {
+            step: statistics.median(found[step] for found in cycle_steps if step in found)
+            for step in dict.fromkeys(step for found in cycle_steps for step in found)}
+        console.print("  the single edits' cycles, median seconds per step: " + ", ".join(
+            f"{step} {seconds:.3f}" for step, seconds in figures["edit_cycle_steps_p50_s"].items()))
         figures["reader_p99_stream_s"] = reader.p99(f"{size}-stream")
         console.print(f"  single edits: p50 {figures['edit_to_map_s']['p50']:.2f} s, p95 "
                       f"{figures['edit_to_map_s']['p95']:.2f} s; reader p99 {figures['reader_p99_stream_s']:.3f} s "

@@ -13,12 +13,16 @@ import time
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from lacarte.changes.follow import Follower, FollowOptions, follower_status
 from lacarte.changes.stream import ChangeStream, stream_settings
+from lacarte.demo_follow import FollowerProcess
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS
 from tests.conftest import make_world
+from tests.edits import EDITS, apply_edits
 from tests.platform_pair import PROJECT, Pair
 from tests.test_incremental import fingerprints, last_change_set_rows, pull_only, run_job
 
@@ -234,27 +238,44 @@ def test_demo_follow_shows_an_edit_reaching_the_map_with_its_latency(streaming: 
     assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where nom like '%(corrigé %'")[0][0] >= 1
 
 
-@pytest.mark.parametrize("seed", [7])
-def test_edits_committed_at_any_point_of_the_followers_cycles_give_what_a_full_rebuild_gives(streaming: Pair,
-                                                                                             seed: int):
-    """Edits of every kind, committed one transaction at a time at random moments while the
-    follower runs: before, during and just after its reads. Once it has caught up, every model
-    and published table equals a full rebuild, and the full run finds nothing to publish."""
-    import random
+# One step of a schedule the follower lives through: an edit of some kind (its rows picked by a
+# seed) committed after a pause, or a SIGKILL of the follower after a pause (at whatever point
+# of a cycle it is), then a new follower.
+SCHEDULE_STEP = st.one_of(
+    st.tuples(st.just("edit"), st.sampled_from(sorted(EDITS)), st.integers(min_value=0, max_value=99_999),
+              st.floats(min_value=0, max_value=2.0)),
+    st.tuples(st.just("kill"), st.just(""), st.just(0), st.floats(min_value=0, max_value=1.5)),
+)
+EVERY_KIND_WITH_KILLS = [("edit", kind, 7 + number, 0.4 * (number % 4)) for number, kind in enumerate(sorted(EDITS))]
+EVERY_KIND_WITH_KILLS[3:3] = [("kill", "", 0, 0.2)]
+EVERY_KIND_WITH_KILLS[9:9] = [("kill", "", 0, 0.9)]
 
-    from tests.edits import EDITS, apply_edits
 
+@settings(max_examples=int(os.environ.get("LACARTE_PROPERTY_EXAMPLES", "1")), deadline=None, derandomize=True,
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(schedule=st.lists(SCHEDULE_STEP, min_size=6, max_size=12))
+@example(schedule=EVERY_KIND_WITH_KILLS)
+def test_edits_and_kills_at_any_point_of_the_followers_cycles_give_what_a_full_rebuild_gives(streaming: Pair,
+                                                                                            schedule):
+    """Edits of every kind, each committed in its own transaction at a random moment while a
+    `lacarte follow` process runs (before, during and just after its reads), and SIGKILLs of
+    that process at random moments, each followed by a new one. Once the last one has caught
+    up, every model and published table equals a full rebuild, and the full run finds nothing
+    to publish."""
     pair = streaming
-    chance = random.Random(seed)
-    follower = Follower(pair.settings, FAST)
-    thread = threading.Thread(target=follower.run)
-    thread.start()
+    follower = FollowerProcess(pair.settings)
     try:
+        follower.wait_watching(timeout=300)
         with pair.connect("webapp") as conn:
-            for number, kind in enumerate(chance.sample(sorted(EDITS), len(EDITS)) * 2):
-                time.sleep(chance.uniform(0, 2.5))
+            for action, kind, seed, pause in schedule:
+                time.sleep(pause)
+                if action == "kill":
+                    follower.process.send_signal(signal.SIGKILL)
+                    follower.process.wait(timeout=30)
+                    follower = FollowerProcess(pair.settings)
+                    continue
                 try:
-                    apply_edits(conn, [(kind, 1000 + seed * 100 + number)])
+                    apply_edits(conn, [(kind, seed)])
                 except psycopg.errors.IntegrityError:
                     pass  # an edit the web app would refuse (a label the actor already has): not committed
         target = pair.query("webapp", "select pg_current_wal_flush_lsn()::text")[0][0]
@@ -265,9 +286,8 @@ def test_edits_committed_at_any_point_of_the_followers_cycles_give_what_a_full_r
                 or "waiting for changes" not in (follower_status(pair.settings) or "") \
                 or pair.query("warehouse", "select (select count(*) from lacarte_state.to_build) + (select count(*) "
                                            "from lacarte_state.to_publish)")[0][0]:
-            assert time.monotonic() < deadline and thread.is_alive(), follower_status(pair.settings)
+            assert time.monotonic() < deadline and follower.process.poll() is None, follower_status(pair.settings)
             time.sleep(0.2)
     finally:
-        follower.stop.set()
-        thread.join(timeout=300)
+        follower.stop()
     assert_incremental_equals_full(pair)

@@ -44,7 +44,7 @@
     row when status.publish_all, else the rows of the actors in lacarte_state.to_publish,
     directly or through the model their actor comes from (meta.acteur.via). -#}
 {% macro change_set_scope(item, alias, published, relation_of) %}
-    {%- set acteurs = "(select identifiant_unique from lacarte_state.to_publish)" -%}
+    {%- set acteurs = "(select identifiant_unique from " ~ source('lacarte_state', 'to_publish') ~ ")" -%}
     {%- if item.acteur is mapping -%}
         {%- set parent = published | selectattr('model', 'equalto', item.acteur.via) | first -%}
         {%- set key = adapter.quote(item.acteur.key) -%}

@@ -29,12 +29,19 @@
             ~ "(dbt run --select tag:publication); nothing was published") }}
     {%- endif -%}
     {%- set change_set = {'id': header.rows[0][0], 'base': header.rows[0][1]} -%}
+    {#- One transaction from here, holding the ledger: each webapp table is counted once, in
+        it, for both the shrink guard and the check of what it holds. -#}
+    {%- do run_query("begin") -%}
+    {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
+    {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
     {%- set last = run_query("select change_set_id from lacarte_publication.applied order by applied_at desc, "
         ~ "change_set_id desc limit 1").columns[0].values() -%}
     {%- set last = last[0] if last else none -%}
     {%- set published = published_exposures() -%}
-    {%- do refuse_shrunk_exposures(link, published, min_ratio) -%}
+    {%- set current = published_row_counts(published, "public", "table") -%}
+    {%- do refuse_shrunk_exposures(link, published, min_ratio, current) -%}
     {%- if last == change_set.id -%}
+        {%- do run_query("rollback") -%}
         {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
         {{ return(none) }}
     {%- endif -%}
@@ -48,20 +55,15 @@
     {%- elif change_set.base != last -%}
         {%- set why = "the webapp's last change set is " ~ last ~ ", the warehouse prepared one on top of " ~ change_set.base -%}
     {%- else -%}
-        {#- Each table counted once, in the transaction: as many rows as were published, else
-            something changed it behind the publication's back. -#}
+        {#- Each table holds as many rows as were published, else something changed it behind
+            the publication's back. A table the change set does not touch is only counted. -#}
         {%- set expected = fromjson(header.rows[0][4]) -%}
-        {%- do run_query("begin") -%}
-        {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
-        {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
-        {#- A table the change set does not touch is only counted. -#}
         {%- set touched = run_query("select distinct published_table from " ~ changes).columns[0].values() | list -%}
         {%- for item in published -%}
             {%- if item.table in touched -%}
-                {%- set plan = publish_change_plan(link, item, changes) -%}
+                {%- set plan = publish_change_plan(link, item, changes, current[item.table]) -%}
             {%- else -%}
-                {%- set plan = {'temp': none, 'deleted': 0, 'current': run_query("select count(*) from public."
-                    ~ adapter.quote(item.table)).columns[0].values()[0]} -%}
+                {%- set plan = {'temp': none, 'deleted': 0, 'current': current[item.table]} -%}
             {%- endif -%}
             {%- if plan.current != expected.get(item.table) -%}
                 {%- do drifted.append(item.table ~ " holds " ~ plan.current ~ " rows, " ~ expected.get(item.table)
@@ -72,11 +74,11 @@
             {%- do plans.update({item.table: plan}) -%}
         {%- endfor -%}
         {%- if drifted -%}
-            {%- do run_query("rollback") -%}
             {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
         {%- endif -%}
     {%- endif -%}
     {%- if why is not none -%}
+        {%- do run_query("rollback") -%}
         {{ print("publish_changes: full reconciliation (" ~ why ~ ")") }}
         {%- do publish_exposures(min_ratio=min_ratio, dry_run=dry_run, record=change_set) -%}
         {{ return(none) }}
@@ -138,17 +140,17 @@
     shrunk below min_ratio of its webapp table is refused, whatever the change set says (it may
     miss it: a change set covers the actors a pull found changed, and one already applied is
     not applied again). -#}
-{% macro refuse_shrunk_exposures(link, published, min_ratio) %}
+{% macro refuse_shrunk_exposures(link, published, min_ratio, current) %}
+    {%- set rows = published_row_counts(published, link.local_schema, "model") -%}
     {%- set refusals = [] -%}
     {%- for item in published -%}
-        {%- set counts = run_query("select (select count(*) from " ~ adapter.quote(link.local_schema) ~ "."
-            ~ adapter.quote(item.model) ~ "), (select count(*) from public." ~ adapter.quote(item.table) ~ ")").rows[0] -%}
-        {%- set refusal = shrink_refusal(item, counts[0], counts[1], min_ratio) -%}
+        {%- set refusal = shrink_refusal(item, rows[item.table], current[item.table], min_ratio) -%}
         {%- if refusal -%}
             {%- do refusals.append(refusal) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if refusals -%}
+        {%- do run_query("rollback") -%}
         {{ exceptions.raise_compiler_error("refused: " ~ (refusals | join('; ')) ~ " (minimum share " ~ min_ratio
             ~ " of the rows each table has now; a table may be empty only if its model says meta.publish.may_be_empty). "
             ~ "Nothing was published: check the warehouse build; to publish anyway, --args '{min_ratio: 0}'") }}
@@ -156,22 +158,39 @@
 {% endmacro %}
 
 
+{#- The row count of each published table (`which`: "table", a webapp table, or "model", its
+    exposure) in `schema`, by webapp table, in one statement. -#}
+{% macro published_row_counts(published, schema, which) %}
+    {%- set counts = [] -%}
+    {%- for item in published -%}
+        {%- do counts.append("(select count(*) from " ~ adapter.quote(schema) ~ "." ~ adapter.quote(item[which]) ~ ")") -%}
+    {%- endfor -%}
+    {%- set found = {} -%}
+    {%- if counts -%}
+        {%- set row = run_query("select " ~ counts | join(", ")).rows[0] -%}
+        {%- for item in published -%}
+            {%- do found.update({item.table: row[loop.index0]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found) }}
+{% endmacro %}
+
+
 {#- One table's part of a change set, copied into a temporary table with the webapp table's
     own column types, and the columns checked as publish_exposures checks them. -#}
-{% macro publish_change_plan(link, item, changes) %}
+{% macro publish_change_plan(link, item, changes, current) %}
     {%- set columns = publish_checked_columns(link, item).columns -%}
     {%- set temp = adapter.quote('publish_changes_' ~ item.table) -%}
     {%- do run_query("create temp table " ~ temp ~ " on commit drop as select c.op, r.* from " ~ changes ~ " as c "
         ~ "cross join lateral jsonb_populate_record(null::public." ~ adapter.quote(item.table)
         ~ ", coalesce(c.row_data, c.key_data)) as r where c.published_table = " ~ sql_literal(item.table)) -%}
-    {%- set counts = run_query("select count(*) filter (where op = 'delete'), (select count(*) from public."
-        ~ adapter.quote(item.table) ~ ") from " ~ temp).rows[0] -%}
+    {%- set deleted = run_query("select count(*) filter (where op = 'delete') from " ~ temp).columns[0].values()[0] -%}
     {%- set key_match = [] -%}
     {%- for k in item.key -%}
         {%- do key_match.append("cur." ~ adapter.quote(k) ~ " = nxt." ~ adapter.quote(k)) -%}
     {%- endfor -%}
     {{ return({'temp': temp, 'columns': columns, 'value_columns': columns | reject('in', item.key) | list,
-               'key_match': key_match | join(' and '), 'deleted': counts[0], 'current': counts[1]}) }}
+               'key_match': key_match | join(' and '), 'deleted': deleted, 'current': current}) }}
 {% endmacro %}
 
 

@@ -59,6 +59,15 @@ class FollowerProcess:
         found = read_follower(self.settings)
         return found.cycles if found else 0
 
+    def wait_cycles(self, count: int, timeout: float = 600.0) -> None:
+        """Until this process has ended `count` cycles and waits for changes again."""
+        deadline = time.monotonic() + timeout
+        while self.cycles() < count:
+            if time.monotonic() > deadline:
+                raise UserError(f"the follower did not end cycle {count} within {timeout:g} s")
+            time.sleep(0.05)
+        self.wait_watching(timeout)
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -108,9 +117,7 @@ def watch_one_edit(settings: Settings, timeout: float = 300.0,
         on_message(f"renaming {acteur} to {new_name!r} in the webapp")
         seconds = rename_and_wait(database, acteur, new_name, timeout)
         # The follower records its own measure once its cycle has ended (after the publication).
-        deadline = time.monotonic() + timeout
-        while follower.cycles() <= cycles_before and time.monotonic() < deadline:
-            time.sleep(0.1)
+        follower.wait_cycles(cycles_before + 1, timeout)
         found = read_follower(settings)
         return Watched(acteur, seconds, found.last_latency_seconds if found else None)
     finally:

@@ -4,14 +4,14 @@
 {%- set plan = change_set_plan() %}
 
 with last_run as (
-    select max(run_id) as run_id from lacarte_state.runs
+    select max(run_id) as run_id from {{ source('lacarte_state', 'runs') }}
 ),
 
 status as (
     select
         confirmed_change_set,
         publish_all
-    from lacarte_state.status
+    from {{ source('lacarte_state', 'status') }}
 ),
 
 changes as (

@@ -3,6 +3,8 @@
     its key), computed here against the warehouse's copy of what the webapp holds; values are
     text (json values stay json), read back by the webapp with its own column types. Empty
     when the change set is a reconciliation. -#}
+{#- The actors it covers (change_set_scope reads them when it runs). -#}
+{%- do source('lacarte_state', 'to_publish') -%}
 {%- set plan = change_set_plan() -%}
 {%- set status = lacarte_status() if execute else none -%}
 {%- set use_all = status is none or status.publish_all -%}

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from lacarte.changes.options import DEFAULTS, FollowOptions
 from lacarte.changes.state import SCHEMA, ensure_state
@@ -55,7 +56,8 @@ create table if not exists {SCHEMA}.follower (
     last_cycle_at timestamptz,
     last_cycle_seconds double precision,
     last_latency_seconds double precision
-)
+);
+alter table {SCHEMA}.follower add column if not exists last_cycle_steps jsonb
 """
 
 
@@ -176,8 +178,9 @@ class Follower:
         with warehouse.transaction():
             warehouse.execute(
                 f"update {SCHEMA}.follower set cycles = cycles + 1, last_cycle_at = clock_timestamp(), "
-                "last_cycle_seconds = %s, last_latency_seconds = coalesce(%s, last_latency_seconds), "
-                "heartbeat_at = clock_timestamp(), state = 'waiting for changes'", [seconds, latency])
+                "last_cycle_seconds = %s, last_cycle_steps = %s, last_latency_seconds = coalesce(%s, "
+                "last_latency_seconds), heartbeat_at = clock_timestamp(), state = 'waiting for changes'",
+                [seconds, Jsonb(result.seconds), latency])
         cycle = Cycle(result.mode, seconds, latency, tuple(result.messages))
         self.on_message(f"cycle: {result.mode}, {seconds:.1f} s"
                         + (f", committed -> published in {latency:.1f} s" if latency is not None else ""))
@@ -203,6 +206,7 @@ class FollowerRecord:
     cycles: int
     last_cycle_seconds: float | None
     last_latency_seconds: float | None
+    last_cycle_steps: dict[str, float] | None  # seconds per step of the last cycle
 
 
 def read_follower(settings: Settings) -> FollowerRecord | None:
@@ -212,7 +216,7 @@ def read_follower(settings: Settings) -> FollowerRecord | None:
             return None
         row = conn.execute(
             f"select host, pid, extract(epoch from clock_timestamp() - heartbeat_at)::float8, state, cycles, "
-            f"last_cycle_seconds, last_latency_seconds from {SCHEMA}.follower").fetchone()
+            f"last_cycle_seconds, last_latency_seconds, last_cycle_steps from {SCHEMA}.follower").fetchone()
     return FollowerRecord(*row) if row else None
 
 
@@ -225,6 +229,8 @@ def follower_status(settings: Settings) -> str | None:
             f"{found.cycles} cycle(s)")
     if found.last_cycle_seconds is not None:
         line += f", the last took {found.last_cycle_seconds:.1f} s"
+    if found.last_cycle_steps:
+        line += " (" + ", ".join(f"{step} {seconds:.2f}" for step, seconds in found.last_cycle_steps.items()) + ")"
     if found.last_latency_seconds is not None:
         line += f", committed -> published in {found.last_latency_seconds:.1f} s"
     return line
