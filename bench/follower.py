@@ -10,7 +10,7 @@ For each size: demo data, the deploy and the first full run, then, on the same d
 - single edits, one every `every` seconds (renames, as the web app's admin makes them): the
   time from each commit to the new name in qfdmo_displayedacteur (p50, p95, max), with the
   reader's p99 during the stream;
-- a burst editing `share` of the actors (every kind of change, lacarte.demo_edits): the time
+- a burst editing `share` of the actors (every kind of change, lacarte.edits): the time
   from its commit until the follower has published it;
 - the old cycle: one `lacarte run --incremental` after an edit, without the follower (an edit
   then waits for the next minute's tick, plus this).
@@ -35,10 +35,10 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.harness import BenchPair, print_targets
-from bench.incremental import Reader
+from bench.incremental import Reader, checksums
 from lacarte.changes.follow import read_follower
-from lacarte.demo_edits import edit_share
 from lacarte.demo_follow import FollowerProcess, rename_and_wait, shown_acteurs
+from lacarte.edits import edit_share
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS
 
@@ -156,6 +156,18 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
         console.print(f"  burst of {share:.0%}: on the map {figures['burst']['commit_to_map_s']:.1f} s after its commit")
     finally:
         follower.stop()
+    # What the follower left equals a full rebuild: every model and published table, and the
+    # full run finds nothing to publish.
+    before = checksums(pair)
+    full = run_steps(pair.settings, JOBS["run"], quiet=True)
+    with pair.connect("warehouse") as conn:
+        rows = conn.execute("select change_rows from exposure.exposure_publication_change_set").fetchone()[0]
+    after = checksums(pair)
+    figures["equivalence"] = {
+        "full_run_after_follower_change_rows": rows, "full_run_mode": full.mode, "tables_compared": len(after),
+        "tables_differing": sorted(k for k in after if after[k] != before.get(k))}
+    console.print(f"  follower == full rebuild: {len(after) - len(figures['equivalence']['tables_differing'])} of "
+                  f"{len(after)} tables equal, {rows} rows for the full run to publish")
     return figures
 
 

@@ -35,7 +35,7 @@ from rich.console import Console
 from bench.harness import BenchPair, print_targets
 from bench.measures import MAP_QUERY
 from lacarte.changes.pull import pull
-from lacarte.demo_edits import edit_share
+from lacarte.edits import edit_share
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS, step_named
 

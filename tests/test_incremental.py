@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from lacarte.changes.pull import code_hash
+from lacarte.edits import EDITS, apply_edits
 from lacarte.errors import StepFailure
 from lacarte.pipeline import JobResult, run_steps
 from lacarte.steps import JOBS, WAREHOUSE_BUSY_EXIT_CODE
 from tests.conftest import make_world
-from tests.edits import EDITS, apply_edits
 from tests.platform_pair import Pair
 
 MODEL_SCHEMAS = ("staging", "intermediate", "marts", "exposure")

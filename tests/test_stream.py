@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from lacarte.changes.follow import Follower, FollowOptions, follower_status
 from lacarte.changes.stream import ChangeStream, stream_settings
 from lacarte.demo_follow import FollowerProcess
+from lacarte.edits import EDITS, apply_edits
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS
 from tests.conftest import make_world
-from tests.edits import EDITS, apply_edits
 from tests.platform_pair import PROJECT, Pair
 from tests.test_incremental import fingerprints, last_change_set_rows, pull_only, run_job
 

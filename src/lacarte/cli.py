@@ -86,7 +86,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_edit(args: argparse.Namespace) -> int:
-    from lacarte.demo_edits import edit_share
+    from lacarte.edits import edit_share
 
     if not isinstance(args.share, float) or not 0 < args.share <= 0.5:
         raise UserError("--share must be a number above 0 and at most 0.5 (0.01 is 1 %)")
