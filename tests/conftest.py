@@ -1,6 +1,6 @@
 """Session fixtures: one throwaway pair of real instances for the whole suite, and one world
 on it (demo data, the rule scenarios, the deploy and the main job) shared by the modules that
-read it; a module that changes it puts it back."""
+read it; a module that changes it says so, and the next module that reads it gets it back."""
 
 from __future__ import annotations
 
@@ -33,12 +33,29 @@ def make_world(pair: Pair) -> None:
     deploy_and_run(pair)
 
 
+# Set by a module that changed the world (world_changed): the next module that asks for it
+# gets it back first. Nothing is put back after the last one.
+_CHANGED: list[bool] = []
+
+
+def world_changed() -> None:
+    _CHANGED[:] = [True]
+
+
 @pytest.fixture(scope="session")
-def world(pair: Pair) -> Pair:
+def _made_world(pair: Pair) -> Pair:
     make_world(pair)
     return pair
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def world(_made_world: Pair) -> Pair:
+    if _CHANGED:
+        make_world(_made_world)
+        _CHANGED.clear()
+    return _made_world
+
+
+@pytest.fixture(scope="module")
 def linked_pair(world: Pair) -> Pair:
     return world

@@ -22,19 +22,19 @@ from lacarte.demo_follow import FollowerProcess
 from lacarte.edits import EDITS, apply_edits
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS
-from tests.conftest import make_world
+from tests.conftest import world_changed
 from tests.platform_pair import PROJECT, Pair
-from tests.test_incremental import fingerprints, last_change_set_rows, pull_only, run_job
+from tests.test_incremental import fingerprints, full_rebuild, last_change_set_rows, pull_only, run_job
 
 FAST = FollowOptions(window=0.1, poll=0.1, busy_wait=0.5, heartbeat=0.5)
 
 
 @pytest.fixture(scope="module")
 def streaming(world: Pair) -> Pair:
-    """The shared world, put back for the next modules once this one has edited it."""
+    """The shared world, put back for the next module that reads it."""
     run_job(world, "incremental")  # whatever is owed, published
     yield world
-    make_world(world)
+    world_changed()
 
 
 def shown_acteur(pair: Pair, offset: int = 0) -> str:
@@ -52,7 +52,7 @@ def shown_name(pair: Pair, acteur: str) -> str | None:
 
 def assert_incremental_equals_full(pair: Pair) -> None:
     after_incremental = fingerprints(pair)
-    result = run_job(pair, "run")
+    result = full_rebuild(pair)
     assert result.mode == "full"
     assert last_change_set_rows(pair) == 0, "the full run found differences the incremental runs missed"
     after_full = fingerprints(pair)

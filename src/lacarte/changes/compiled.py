@@ -65,6 +65,8 @@ class CompilationFailed(StepFailure):
 
 
 _COMPILED: dict[str, Compiled] = {}
+# The compilation the last slice of this process was built with: its merge goes with it.
+_BUILT: list[Compiled] = []
 
 
 def compiled_models(settings: Settings, args: list[str]) -> tuple[CompiledModel, ...]:
@@ -158,6 +160,7 @@ def build_slice(settings: Settings) -> str:
                 warehouse.execute(sql.SQL("create unlogged table {} as ").format(model.relation) + sql.SQL(model.select))
             warehouse.execute(f"update {SCHEMA}.runs set sliced_at = clock_timestamp() "
                               f"where run_id = (select max(run_id) from {SCHEMA}.runs)")
+        _BUILT[:] = [compiled]
         acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
     return f"slice: {len(compiled.models)} models built for {acteurs} actors in {time.monotonic() - started:.2f} s"
 
@@ -165,7 +168,7 @@ def build_slice(settings: Settings) -> str:
 def merge(settings: Settings) -> str:
     """The slice's rows swapped into every model, in one transaction."""
     with connect(settings.database("warehouse")) as warehouse:
-        compiled = slice_and_merge(settings, warehouse)
+        compiled = _BUILT[0] if _BUILT else slice_and_merge(settings, warehouse)
         started = time.monotonic()
         with warehouse.transaction():
             built = warehouse.execute(f"select sliced_at is not null and sliced_at > pulled_at from {SCHEMA}.runs "
