@@ -85,6 +85,7 @@ class Follower:
         """Follow until stopped (or `max_cycles` incremental runs); the cycles made."""
         cycles: list[Cycle] = []
         manifest = parse_manifest(self.settings)
+        parse_manifest(self.settings, "webapp")  # the publication's, parsed once too
         with (connect(self.settings.database("warehouse")) as warehouse, open_stream(self.settings) as stream,
               connect(self.settings.database("webapp", user=self.settings.link_user("warehouse"))) as webapp):
             with warehouse.transaction():
