@@ -4,6 +4,9 @@ read it; a module that changes it says so, and the next module that reads it get
 
 from __future__ import annotations
 
+import signal
+import subprocess
+
 import pytest
 
 from lacarte.demo import generate
@@ -59,3 +62,31 @@ def world(_made_world: Pair) -> Pair:
 @pytest.fixture(scope="module")
 def linked_pair(world: Pair) -> Pair:
     return world
+
+
+BENCHMARK_MODULE = "tests.test_bench"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The benchmarks' test comes last: they run in the background meanwhile."""
+    items.sort(key=lambda item: item.module.__name__ == BENCHMARK_MODULE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def benchmarks_in_background(request: pytest.FixtureRequest, tmp_path_factory):
+    """The tiny benchmarks (tests/test_bench.py), started with the session when their test is
+    selected: they use their own pairs and no test's data, and take long on their own."""
+    if not any(item.module.__name__ == BENCHMARK_MODULE for item in request.session.items):
+        yield None
+        return
+    from tests.test_bench import start_benchmarks
+
+    running = start_benchmarks(tmp_path_factory.mktemp("benchmarks"))
+    yield running
+    for _results, process in running.values():  # still running when the session stops early
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # the harness stops its pair and removes it
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()

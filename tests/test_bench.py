@@ -1,6 +1,7 @@
 """Every benchmark runs to its end at a tiny size, so that none rots unnoticed. Their figures
 are not asserted (a benchmark measures; `make test` times nothing): each must start its own
-pair, measure every figure it promises and write its JSON."""
+pair, measure every figure it promises and write its JSON. They run in the background from the
+start of the session (tests/conftest.py), and this module comes last."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.platform_pair import PROJECT
 
@@ -18,15 +20,21 @@ BENCHMARKS = {
 }
 
 
-def test_every_benchmark_runs_at_a_tiny_size(tmp_path):
-    """The three run at once, each on its own pair (the suite waits for the slowest)."""
+def start_benchmarks(folder: Path) -> dict[str, tuple[Path, subprocess.Popen]]:
+    """The three at a tiny size, at once, each on its own pair, in the background (conftest
+    starts them with the session, so that they run while the other modules do)."""
     env = {**os.environ, "LACARTE_PROJECT_DIR": str(PROJECT.root)}
     running = {}
     for module, (args, _keys) in BENCHMARKS.items():
-        results = tmp_path / module
+        results = folder / module
         running[module] = (results, subprocess.Popen(
             [sys.executable, "-m", module, *args, "--results", str(results)], cwd=PROJECT.root, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    return running
+
+
+def test_every_benchmark_runs_at_a_tiny_size(benchmarks_in_background):
+    running = benchmarks_in_background
     outputs = {module: process.communicate(timeout=1800)[0] for module, (_results, process) in running.items()}
     for module, (results, process) in running.items():
         assert process.returncode == 0, (module, outputs[module][-3000:])

@@ -20,6 +20,7 @@ from lacarte.changes.follow import Follower, FollowOptions, follower_status
 from lacarte.changes.stream import ChangeStream, stream_settings
 from lacarte.demo_follow import FollowerProcess
 from lacarte.edits import EDITS, apply_edits
+from lacarte.errors import StepFailure
 from lacarte.pipeline import run_steps
 from lacarte.steps import JOBS
 from tests.conftest import world_changed
@@ -77,6 +78,28 @@ def test_a_change_committed_just_after_the_pull_reads_the_stream_is_in_the_next_
     assert after.mode == "incremental", after.messages
     assert shown_name(pair, acteur) == "Renommé juste après la lecture"
     assert_incremental_equals_full(pair)
+
+
+def test_a_migration_the_link_has_not_followed_stops_the_cycle_before_anything_is_built(streaming: Pair):
+    """The cycle's SQL is compiled again when the webapp's columns change, and the compilation
+    refuses a link that differs from what a refresh would make it (as dbt's drift guard does):
+    nothing is built or published until the link follows; the change is then carried."""
+    pair = streaming
+    run_job(pair, "incremental")  # whatever is owed, published
+    acteur = shown_acteur(pair, offset=5)
+    pair.execute("webapp", "alter table qfdmo_acteur add column couleur_migration text")
+    try:
+        pair.execute("webapp", "update qfdmo_acteur set nom = 'Après migration' where identifiant_unique = %s",
+                     [acteur])
+        with pytest.raises(StepFailure, match="differs from what a refresh would make it.*qfdmo_acteur"):
+            run_job(pair, "incremental")
+        assert shown_name(pair, acteur) != "Après migration"
+        assert pair.query("warehouse", "select count(*) from lacarte_state.to_build")[0][0] > 0  # still owed
+    finally:
+        pair.execute("webapp", "alter table qfdmo_acteur drop column couleur_migration")
+    result = run_job(pair, "incremental")
+    assert result.mode == "incremental", result.messages
+    assert shown_name(pair, acteur) == "Après migration"
 
 
 def test_the_pull_reads_the_webapp_by_key_only(streaming: Pair):

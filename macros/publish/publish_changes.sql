@@ -22,7 +22,8 @@
     {%- endif -%}
     {%- do refuse_drifted_link(link) -%}
     {%- do publication_ledger(link) -%}
-    {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text from "
+    {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text, "
+        ~ "exposure_rows::text from "
         ~ adapter.quote(link.local_schema) ~ ".exposure_publication_change_set") -%}
     {%- if header.rows | length != 1 -%}
         {{ exceptions.raise_compiler_error("no change set is prepared in the warehouse: run the job's `changes` step "
@@ -38,8 +39,8 @@
         ~ "change_set_id desc limit 1").columns[0].values() -%}
     {%- set last = last[0] if last else none -%}
     {%- set published = published_exposures() -%}
-    {%- set current = published_row_counts(published, "public", "table") -%}
-    {%- do refuse_shrunk_exposures(link, published, min_ratio, current) -%}
+    {%- set current = published_row_counts(published) -%}
+    {%- do refuse_shrunk_exposures(published, min_ratio, current, fromjson(header.rows[0][5])) -%}
     {%- if last == change_set.id -%}
         {%- do run_query("rollback") -%}
         {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
@@ -140,11 +141,10 @@
     shrunk below min_ratio of its webapp table is refused, whatever the change set says (it may
     miss it: a change set covers the actors a pull found changed, and one already applied is
     not applied again). -#}
-{% macro refuse_shrunk_exposures(link, published, min_ratio, current) %}
-    {%- set rows = published_row_counts(published, link.local_schema, "model") -%}
+{% macro refuse_shrunk_exposures(published, min_ratio, current, rows) %}
     {%- set refusals = [] -%}
     {%- for item in published -%}
-        {%- set refusal = shrink_refusal(item, rows[item.table], current[item.table], min_ratio) -%}
+        {%- set refusal = shrink_refusal(item, rows.get(item.table, 0), current[item.table], min_ratio) -%}
         {%- if refusal -%}
             {%- do refusals.append(refusal) -%}
         {%- endif -%}
@@ -158,12 +158,11 @@
 {% endmacro %}
 
 
-{#- The row count of each published table (`which`: "table", a webapp table, or "model", its
-    exposure) in `schema`, by webapp table, in one statement. -#}
-{% macro published_row_counts(published, schema, which) %}
+{#- The row count of each published webapp table, in one statement. -#}
+{% macro published_row_counts(published) %}
     {%- set counts = [] -%}
     {%- for item in published -%}
-        {%- do counts.append("(select count(*) from " ~ adapter.quote(schema) ~ "." ~ adapter.quote(item[which]) ~ ")") -%}
+        {%- do counts.append("(select count(*) from public." ~ adapter.quote(item.table) ~ ")") -%}
     {%- endfor -%}
     {%- set found = {} -%}
     {%- if counts -%}

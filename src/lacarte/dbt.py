@@ -40,10 +40,11 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
 
     `link_password_for`: the target whose link refresh needs its remote role's password;
     `artifacts_of`: the invocation whose artifacts this one reads (`dbt retry`);
-    `reuse_parse`: run on the manifest this process parsed for the same version of the
-    project, target and `--vars` (a resident process parses once, not at each invocation).
+    `reuse_parse`: run on the manifest this process already parsed for the same version of the
+    project, target and `--vars`, if it has one (parse_manifest); else dbt parses as usual.
     """
-    manifest = parse_manifest(settings, _option(args, "--target"), _option(args, "--vars")) if reuse_parse else None
+    manifest = _MANIFESTS.get(_manifest_key(settings, _option(args, "--target"), _option(args, "--vars"))) \
+        if reuse_parse else None
     project = settings.project
     command = [*args, "--project-dir", str(project.root), "--profiles-dir", str(project.profiles_dir),
                "--target-path", str(target_path(settings, artifacts_of or args))]
@@ -119,13 +120,17 @@ def project_version(settings: Settings) -> str:
 def parse_manifest(settings: Settings, target: str | None = None, dbt_vars: str | None = None) -> Any:
     """The project's manifest (dbt parse, in this process, once per version of the project, and
     per target and `--vars`): the graph the tools read. Read it, never change it."""
-    key = (project_version(settings), target, dbt_vars)
+    key = _manifest_key(settings, target, dbt_vars)
     if key not in _MANIFESTS:
         for stale in [k for k in _MANIFESTS if k[0] != key[0]]:
             del _MANIFESTS[stale]
         options = [*(["--target", target] if target else []), *(["--vars", dbt_vars] if dbt_vars else [])]
         _MANIFESTS[key] = run_dbt(settings, ["parse", *options], quiet=True).result
     return _MANIFESTS[key]
+
+
+def _manifest_key(settings: Settings, target: str | None, dbt_vars: str | None) -> tuple[str, str | None, str | None]:
+    return project_version(settings), target, dbt_vars
 
 
 def _option(args: list[str], name: str) -> str | None:

@@ -137,7 +137,8 @@ def _run_locked(settings: Settings, steps: Sequence[Step], job: str | None, hold
 def run_dbt_step(settings: Settings, step: Step, quiet: bool, on_message: Callable[[str], None]) -> None:
     """A dbt step, tried again while readers hold what it replaces (lacarte.waits): a build or
     run resumes with `dbt retry` (only what did not finish), an operation runs again whole
-    (each is one transaction). The project is parsed once per process and version."""
+    (each is one transaction). A process that parsed the project already (the pull, the
+    follower) does not parse it again."""
     from lacarte.waits import with_lock_retries
 
     def attempt(retrying: bool) -> None:

@@ -37,6 +37,13 @@ select
         {%- endfor %}
     ) as expected_rows,
     {%- endif %}
+    {#- What each exposure holds: the publication's shrink guard compares it with the webapp
+        table, without counting the exposures through the link. #}
+    jsonb_build_object(
+        {%- for item in plan.published %}
+        '{{ item.table }}', (select count(*) from {{ change_set_relation(item, 'next') }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as exposure_rows,
     clock_timestamp() as prepared_at
 from last_run
 cross join status

@@ -85,6 +85,7 @@ class Follower:
         """Follow until stopped (or `max_cycles` incremental runs); the cycles made."""
         cycles: list[Cycle] = []
         manifest = parse_manifest(self.settings)
+        parse_manifest(self.settings, "webapp")  # the publication's, parsed once too
         with (connect(self.settings.database("warehouse")) as warehouse, open_stream(self.settings) as stream,
               connect(self.settings.database("webapp", user=self.settings.link_user("warehouse"))) as webapp):
             with warehouse.transaction():
@@ -97,6 +98,7 @@ class Follower:
                     "heartbeat_at = excluded.heartbeat_at, state = excluded.state, cycles = 0",
                     [socket.gethostname(), os.getpid()])
             tables = stream_columns(read_sources(manifest, self.settings.project.dbt_vars, webapp))
+            self._compile(warehouse)
             self.on_message(f"following the webapp's changes to {len(tables)} tables (slot {stream.slot})")
             # What an earlier run left owed (a follower killed mid-cycle, a failed cycle) is
             # looked at on start and after a failure or a wait for another job.
@@ -130,6 +132,17 @@ class Follower:
                     continue
                 cycles.append(cycle)
         return cycles
+
+    def _compile(self, warehouse: psycopg.Connection) -> None:
+        """The cycle's SQL compiled before the first change arrives (at best: a cycle compiles
+        what it lacks, and says why it cannot)."""
+        from lacarte.changes import compiled
+
+        try:
+            compiled.slice_and_merge(self.settings, warehouse)
+            compiled.change_set(self.settings, warehouse)
+        except (StepFailure, psycopg.Error) as error:
+            self.on_message(f"the cycle's SQL will be compiled by the first cycle ({error})")
 
     def _owed(self, warehouse: psycopg.Connection) -> bool:
         from lacarte.changes.report import freshness
