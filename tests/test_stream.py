@@ -169,12 +169,15 @@ def test_the_follower_carries_an_edit_to_the_map_and_reports_its_latency(streami
     cycles: list = []
     thread = threading.Thread(target=lambda: cycles.extend(follower.run(max_cycles=1)))
     thread.start()
-    time.sleep(1.0)  # the follower is waiting: nothing changed
-    assert "waiting for changes" in (follower_status(pair.settings) or "")
-    pair.execute("webapp", "update qfdmo_acteur set nom = 'Corrigé par le follower' where identifiant_unique = %s",
-                 [acteur])
-    thread.join(timeout=300)
-    follower.stop.set()
+    try:
+        wait_for_state(pair, "waiting for changes")  # started (its SQL compiled), and nothing changed
+        assert cycles == []
+        pair.execute("webapp", "update qfdmo_acteur set nom = 'Corrigé par le follower' where identifiant_unique = %s",
+                     [acteur])
+        thread.join(timeout=300)
+    finally:
+        follower.stop.set()
+        thread.join(timeout=300)
     assert not thread.is_alive()
     assert [c.mode for c in cycles] == ["incremental"]
     assert cycles[0].latency is not None and 0 < cycles[0].latency < 300

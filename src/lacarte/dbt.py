@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from lacarte.errors import StepFailure
 from lacarte.settings import Settings
+
+_INVOCATION = threading.RLock()
 
 
 class DbtFailure(StepFailure):
@@ -58,7 +61,9 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
         if event.info.level == "error" and event.info.msg:
             errors.append(str(event.info.msg))
 
-    with _environment(settings.dbt_environment(link_password_for)):
+    # dbt keeps global state (its flags, adapters, connections): one invocation at a time per
+    # process, whichever thread asks (a follower run in a thread beside other jobs).
+    with _INVOCATION, _environment(settings.dbt_environment(link_password_for)):
         result = dbtRunner(manifest=manifest, callbacks=[keep_errors]).invoke(command)
     if not result.success:
         raise DbtFailure(f"dbt {' '.join(args)} failed: {describe_failure(result, errors)}")
