@@ -60,16 +60,27 @@ def world(_made_world: Pair) -> Pair:
 
 
 @pytest.fixture(scope="module")
+def world_as_it_is(_made_world: Pair) -> Pair:
+    """The world however an earlier module left it: for a module whose tests compare
+    incremental runs with a full rebuild, which any state allows."""
+    return _made_world
+
+
+@pytest.fixture(scope="module")
 def linked_pair(world: Pair) -> Pair:
     return world
 
 
 BENCHMARK_MODULE = "tests.test_bench"
+# Run last, in this order: the modules that change the world (the second takes it as the first
+# left it, so the world is never put back), then the benchmarks' test (they run in the
+# background meanwhile).
+LAST_MODULES = ("tests.test_incremental", "tests.test_stream", BENCHMARK_MODULE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The benchmarks' test comes last: they run in the background meanwhile."""
-    items.sort(key=lambda item: item.module.__name__ == BENCHMARK_MODULE)
+    items.sort(key=lambda item: LAST_MODULES.index(item.module.__name__) + 1
+               if item.module.__name__ in LAST_MODULES else 0)
 
 
 @pytest.fixture(scope="session", autouse=True)

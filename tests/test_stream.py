@@ -31,10 +31,11 @@ FAST = FollowOptions(window=0.1, poll=0.1, busy_wait=0.5, heartbeat=0.5)
 
 
 @pytest.fixture(scope="module")
-def streaming(world: Pair) -> Pair:
-    """The shared world, put back for the next module that reads it."""
-    run_job(world, "incremental")  # whatever is owed, published
-    yield world
+def streaming(world_as_it_is: Pair) -> Pair:
+    """The shared world as an earlier module left it (every test here compares with a full
+    rebuild or follows its own edits), put back for the next module that reads it."""
+    run_job(world_as_it_is, "incremental")  # whatever is owed, published
+    yield world_as_it_is
     world_changed()
 
 
@@ -264,14 +265,11 @@ def test_demo_follow_shows_an_edit_reaching_the_map_with_its_latency(streaming: 
     assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where nom like '%(corrigé %'")[0][0] >= 1
 
 
-# One step of a schedule the follower lives through: an edit of some kind (its rows picked by a
-# seed) committed after a pause, or a SIGKILL of the follower after a pause (at whatever point
-# of a cycle it is), then a new follower.
-SCHEDULE_STEP = st.one_of(
-    st.tuples(st.just("edit"), st.sampled_from(sorted(EDITS)), st.integers(min_value=0, max_value=99_999),
-              st.floats(min_value=0, max_value=2.0)),
-    st.tuples(st.just("kill"), st.just(""), st.just(0), st.floats(min_value=0, max_value=1.5)),
-)
+# One step of a schedule the follower lives through, after a pause: an edit of some kind (its
+# rows picked by a seed), or (one step in five) a SIGKILL of the follower at whatever point of
+# a cycle it is, then a new follower.
+SCHEDULE_STEP = st.tuples(st.sampled_from(["edit"] * 4 + ["kill"]), st.sampled_from(sorted(EDITS)),
+                          st.integers(min_value=0, max_value=99_999), st.floats(min_value=0, max_value=2.0))
 EVERY_KIND_WITH_KILLS = [("edit", kind, 7 + number, 0.4 * (number % 4)) for number, kind in enumerate(sorted(EDITS))]
 EVERY_KIND_WITH_KILLS[3:3] = [("kill", "", 0, 0.2)]
 EVERY_KIND_WITH_KILLS[9:9] = [("kill", "", 0, 0.9)]

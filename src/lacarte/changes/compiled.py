@@ -8,7 +8,8 @@ publication models' SQL. What a compilation depends on is its key: the project's
 the webapp's columns (a migration the link has not followed is refused, as dbt's drift guard
 refuses it), the tracking read from the webapp's catalog, and, for the change set, the
 warehouse's status and last full build. A process keeps what it compiled while the key holds,
-so that the resident follower compiles once and each cycle only runs statements:
+and writes it beside dbt's artifacts for the next process (a restarted follower, each run of
+the every-minute job), so that a cycle only runs statements:
 - build_slice: each model's SELECT into slice_<schema>.<model>, in one transaction, in the
   order of the graph; the run records the slice as built (runs.sliced_at);
 - merge: the merge statements, in one transaction, after checking that the slice was built
@@ -22,9 +23,11 @@ import graphlib
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -32,7 +35,7 @@ from psycopg import sql
 
 from lacarte.changes.state import SCHEMA
 from lacarte.db import connect
-from lacarte.dbt import project_version, run_dbt
+from lacarte.dbt import project_version, run_dbt, target_path
 from lacarte.errors import StepFailure
 from lacarte.settings import Settings
 
@@ -102,25 +105,47 @@ def webapp_columns(settings: Settings) -> str:
     return row[0]
 
 
-def _cached(key: str, compile_it: Callable[[], Compiled]) -> Compiled:
-    if key not in _COMPILED:
+def _cached(settings: Settings, key: str, compile_it: Callable[[], Compiled]) -> Compiled:
+    """What this process compiled for `key`, else what an earlier process wrote for it beside
+    dbt's artifacts (a restarted follower, each run of the every-minute job), else compiled
+    now and written there (aside, then renamed: a reader never sees half a file)."""
+    if key in _COMPILED:
+        return _COMPILED[key]
+    path = compiled_path(settings, key)
+    if path.is_file():
+        found = json.loads(path.read_text())
+        compiled = Compiled(key, tuple(CompiledModel(*model) for model in found["models"]), tuple(found["statements"]))
+    else:
         started = time.monotonic()
         compiled = compile_it()
-        _COMPILED[key] = compiled
         log.info("compiled %d models, %d statements in %.1f s", len(compiled.models), len(compiled.statements),
                  time.monotonic() - started)
-    return _COMPILED[key]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_suffix(f".{os.getpid()}.tmp")
+        aside.write_text(json.dumps({"models": [[m.schema, m.name, m.select] for m in compiled.models],
+                                     "statements": list(compiled.statements)}))
+        aside.replace(path)
+    _COMPILED[key] = compiled
+    return compiled
 
 
-def _key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+def compiled_path(settings: Settings, key: str) -> Path:
+    """Where the compiled cycle for `key` is kept: beside dbt's artifacts."""
+    return target_path(settings, []).parent / "compiled-cycle" / f"{key}.json"
+
+
+def _key(settings: Settings, *parts: Any) -> str:
+    """The key of a compilation: `parts`, the project's version and the warehouse it runs on."""
+    warehouse = settings.database("warehouse")
+    return hashlib.sha256(json.dumps([project_version(settings), warehouse.describe(), *parts],
+                                     default=str).encode()).hexdigest()
 
 
 def slice_and_merge(settings: Settings, warehouse: psycopg.Connection) -> Compiled:
     """The slice's models and the merge's statements, compiled once per key."""
     tracked = warehouse.execute(f"select coalesce(json_agg(t order by source_table), '[]')::text from {SCHEMA}.tracked as t"
                                 ).fetchone()[0]
-    key = _key("slice", project_version(settings), webapp_columns(settings), tracked)
+    key = _key(settings, "slice", webapp_columns(settings), tracked)
 
     def compile_it() -> Compiled:
         plan = compile_inline(settings, "{'drift': fdw_drift(fdw_link()), 'merge': merge_slice_statements()}")
@@ -132,7 +157,7 @@ def slice_and_merge(settings: Settings, warehouse: psycopg.Connection) -> Compil
                                             "--vars", SLICE_VARS])
         return Compiled(key, models, tuple(plan["merge"]))
 
-    return _cached(key, compile_it)
+    return _cached(settings, key, compile_it)
 
 
 def change_set(settings: Settings, warehouse: psycopg.Connection) -> Compiled:
@@ -141,8 +166,8 @@ def change_set(settings: Settings, warehouse: psycopg.Connection) -> Compiled:
     state = warehouse.execute(
         f"select (select row(needs_reconcile, publish_all)::text from {SCHEMA}.status), "
         f"(select max(run_id) from {SCHEMA}.runs where mode = 'full' and built_at is not null)").fetchone()
-    key = _key("changes", project_version(settings), state)
-    return _cached(key, lambda: Compiled(key, compiled_models(settings, ["--select", "tag:publication"])))
+    key = _key(settings, "changes", state)
+    return _cached(settings, key, lambda: Compiled(key, compiled_models(settings, ["--select", "tag:publication"])))
 
 
 def build_slice(settings: Settings) -> str:
