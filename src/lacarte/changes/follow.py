@@ -80,10 +80,11 @@ class Follower:
         self.stop = threading.Event()
         self.last_heartbeat = 0.0
         self.idle_position: str | None = None  # the last position where nothing awaited
+        self.cycles: list[Cycle] = []  # this run's cycles, as they are made
 
     def run(self, max_cycles: int | None = None) -> list[Cycle]:
         """Follow until stopped (or `max_cycles` incremental runs); the cycles made."""
-        cycles: list[Cycle] = []
+        self.cycles = cycles = []
         manifest = parse_manifest(self.settings)
         parse_manifest(self.settings, "webapp")  # the publication's, parsed once too
         with (connect(self.settings.database("warehouse")) as warehouse, open_stream(self.settings) as stream,
