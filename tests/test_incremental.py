@@ -213,10 +213,17 @@ def test_a_publication_the_warehouse_did_not_confirm_is_confirmed_by_the_next_ru
     "delete from qfdmo_displayedacteur_labels",
 ])
 def test_a_webapp_changed_behind_the_publication_is_reconciled(cycles: Pair, damage: str):
+    """The ledger is read at each publication, and each table the change set touches is
+    counted (the others are checked by the daily build's change set and the weekly one)."""
     pair = cycles
     run_job(pair, "incremental")
+    # A shown label of an actor without a revision: removing it touches qfdmo_displayedacteur_labels.
+    acteur, label = pair.query("webapp", "select displayedacteur_id, labelqualite_id from qfdmo_displayedacteur_labels "
+                                         "as d where not exists (select from qfdmo_revisionacteur as r where "
+                                         "r.identifiant_unique = d.displayedacteur_id) order by 1, 2 limit 1")[0]
     pair.execute("webapp", damage)
-    edit(pair, [("update_actor", 51)])
+    pair.execute("webapp", "delete from qfdmo_acteur_labels where acteur_id = %s and labelqualite_id = %s",
+                 [acteur, label])
     result = run_job(pair, "incremental")
     assert result.mode == "incremental"
     kind = pair.query("webapp", "select kind from lacarte_publication.applied order by applied_at desc limit 1")[0][0]

@@ -124,6 +124,33 @@ def test_the_pull_reads_the_webapp_by_key_only(streaming: Pair):
     run_job(pair, "incremental")
 
 
+def test_the_publication_reads_only_the_webapp_tables_the_change_touches(streaming: Pair):
+    """A renamed actor changes its rows of qfdmo_displayedacteur and qfdmo_vueacteur: the
+    publication counts and writes those, and reads no other published table (each one counted
+    at every cycle made a single edit's cost grow with the map)."""
+    from lacarte.manifest import published_tables
+
+    pair = streaming
+    run_job(pair, "incremental")  # whatever is owed, published
+    acteur = shown_acteur(pair, offset=4)
+    published = [item.table for item in published_tables(pair.settings)]
+    reads = "select relname, seq_scan + coalesce(idx_scan, 0) from pg_stat_user_tables where relname = any(%s)"
+    with pair.connect("webapp", user="admin") as conn:
+        before = dict(conn.execute(reads, [published]).fetchall())
+    pair.execute("webapp", "update qfdmo_acteur set nom = nom || ' (relu)' where identifiant_unique = %s", [acteur])
+    assert run_job(pair, "incremental").mode == "incremental"
+    touched = {"qfdmo_displayedacteur", "qfdmo_vueacteur"}
+    deadline = time.monotonic() + 30
+    while True:  # the publication's session flushes its statistics as it ends
+        with pair.connect("webapp", user="admin") as conn:
+            after = dict(conn.execute(reads, [published]).fetchall())
+        if all(after[t] > before[t] for t in touched) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(published) > 10 and touched <= set(published)
+    assert {t for t in published if after[t] != before[t]} == touched
+
+
 def test_a_dropped_recreated_or_invalidated_slot_makes_the_run_full_and_says_why(streaming: Pair):
     pair = streaming
     slot, _role = stream_settings(pair.settings)

@@ -7,7 +7,8 @@
       - already applied: nothing to do;
       - prepared on top of the change set the webapp last applied: for each table, the deleted
         keys go (children first), the upserted rows are updated or inserted (parents first), by
-        column name, each value read with the webapp's own column type;
+        column name, each value read with the webapp's own column type; only the tables the
+        change set touches are counted and checked (every table after a full build);
       - otherwise (a publication was lost, the webapp was restored, or the warehouse asks for
         it): a full reconciliation, publish_exposures, recorded the same way.
     The webapp's work is proportional to the change; tables, constraints and indexes stay.
@@ -23,15 +24,21 @@
     {%- do refuse_drifted_link(link) -%}
     {%- do publication_ledger(link) -%}
     {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text, "
-        ~ "exposure_rows::text from "
+        ~ "exposure_rows::text, scope from "
         ~ adapter.quote(link.local_schema) ~ ".exposure_publication_change_set") -%}
     {%- if header.rows | length != 1 -%}
         {{ exceptions.raise_compiler_error("no change set is prepared in the warehouse: run the job's `changes` step "
             ~ "(dbt run --select tag:publication); nothing was published") }}
     {%- endif -%}
     {%- set change_set = {'id': header.rows[0][0], 'base': header.rows[0][1]} -%}
-    {#- One transaction from here, holding the ledger: each webapp table is counted once, in
-        it, for both the shrink guard and the check of what it holds. -#}
+    {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
+    {%- set touched = run_query("select distinct published_table from " ~ changes).columns[0].values() | list -%}
+    {#- One transaction from here, holding the ledger. After a full build (scope all), every
+        table is counted once, in it, for the shrink guard and the check of what it holds. An
+        incremental change set reads only what it touches: each of its rows must find the
+        webapp as the warehouse left it (a key to delete or update is there, a key to insert is
+        not), else the table changed behind the publication's back and the webapp reconciles;
+        a table losing rows is counted for the shrink guard. -#}
     {%- do run_query("begin") -%}
     {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
     {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
@@ -39,14 +46,16 @@
         ~ "change_set_id desc limit 1").columns[0].values() -%}
     {%- set last = last[0] if last else none -%}
     {%- set published = published_exposures() -%}
-    {%- set current = published_row_counts(published) -%}
-    {%- do refuse_shrunk_exposures(published, min_ratio, current, fromjson(header.rows[0][5])) -%}
+    {%- set scope_all = header.rows[0][6] == 'all' -%}
+    {%- set current = published_row_counts(published if scope_all else []) -%}
+    {%- if scope_all -%}
+        {%- do refuse_shrunk_exposures(published, min_ratio, current, fromjson(header.rows[0][5])) -%}
+    {%- endif -%}
     {%- if last == change_set.id -%}
         {%- do run_query("rollback") -%}
         {{ print("publish_changes: change set " ~ change_set.id ~ " is already applied; nothing to do") }}
         {{ return(none) }}
     {%- endif -%}
-    {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
     {%- set plans = {} -%}
     {%- set refusals = [] -%}
     {%- set drifted = [] -%}
@@ -56,23 +65,40 @@
     {%- elif change_set.base != last -%}
         {%- set why = "the webapp's last change set is " ~ last ~ ", the warehouse prepared one on top of " ~ change_set.base -%}
     {%- else -%}
-        {#- Each table holds as many rows as were published, else something changed it behind
-            the publication's back. A table the change set does not touch is only counted. -#}
-        {%- set expected = fromjson(header.rows[0][4]) -%}
-        {%- set touched = run_query("select distinct published_table from " ~ changes).columns[0].values() | list -%}
-        {%- for item in published -%}
-            {%- if item.table in touched -%}
-                {%- set plan = publish_change_plan(link, item, changes, current[item.table]) -%}
-            {%- else -%}
-                {%- set plan = {'temp': none, 'deleted': 0, 'current': current[item.table]} -%}
-            {%- endif -%}
-            {%- if plan.current != expected.get(item.table) -%}
-                {%- do drifted.append(item.table ~ " holds " ~ plan.current ~ " rows, " ~ expected.get(item.table)
+        {%- set expected = fromjson(header.rows[0][4]) if scope_all else {} -%}
+        {%- for item in published if item.table in touched -%}
+            {%- do plans.update({item.table: publish_change_plan(link, item, changes)}) -%}
+        {%- endfor -%}
+        {%- set losing = [] -%}
+        {%- for item in published if item.table in plans and plans[item.table].counts.deletes > 0
+                                      and item.table not in current -%}
+            {%- do losing.append(item) -%}
+        {%- endfor -%}
+        {%- do current.update(published_row_counts(losing)) -%}
+        {%- for item in published if item.table in current -%}
+            {%- set deleting = plans[item.table].counts.deletes if item.table in plans else 0 -%}
+            {%- if scope_all and current[item.table] != expected.get(item.table) -%}
+                {%- do drifted.append(item.table ~ " holds " ~ current[item.table] ~ " rows, " ~ expected.get(item.table)
                     ~ " were published") -%}
-            {%- elif plan.deleted > 0 and plan.current - plan.deleted < min_ratio * plan.current -%}
-                {%- do refusals.append(item.table ~ " would lose " ~ plan.deleted ~ " of its " ~ plan.current ~ " rows") -%}
+            {%- elif deleting > 0 and current[item.table] - deleting < min_ratio * current[item.table] -%}
+                {%- do refusals.append(item.table ~ " would lose " ~ deleting ~ " of its " ~ current[item.table] ~ " rows") -%}
             {%- endif -%}
-            {%- do plans.update({item.table: plan}) -%}
+        {%- endfor -%}
+        {%- if drifted -%}
+            {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set report = [] -%}
+    {%- if why is none -%}
+        {#- Applied before a refusal is raised (and rolled back with it): a table that changed
+            behind the publication's back is reconciled rather than refused. -#}
+        {%- set report = apply_change_plans(published, plans) -%}
+        {%- set drifted = [] -%}
+        {%- for row in report if row.inserted != row.planned.inserts or row.updated != row.planned.updates
+                                 or row.deleted != row.planned.deletes -%}
+            {%- do drifted.append(row.table ~ " took " ~ row.deleted ~ "/" ~ row.planned.deletes ~ " deletes, "
+                ~ row.updated ~ "/" ~ row.planned.updates ~ " updates, " ~ row.inserted ~ "/" ~ row.planned.inserts
+                ~ " inserts") -%}
         {%- endfor -%}
         {%- if drifted -%}
             {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
@@ -90,43 +116,9 @@
             ~ " of the rows each table has now). Nothing was published: check the warehouse build; to publish anyway, "
             ~ "--args '{min_ratio: 0}'") }}
     {%- endif -%}
-    {%- set report = [] -%}
-    {%- set deleted = {} -%}
-    {%- for item in published | reverse if plans[item.table].temp -%}
-        {%- set plan = plans[item.table] -%}
-        {%- set n = run_query("with gone as (delete from public." ~ adapter.quote(item.table) ~ " as cur using "
-            ~ plan.temp ~ " as nxt where nxt.op = 'delete' and " ~ plan.key_match ~ " returning 1) select count(*) from gone"
-            ).columns[0].values()[0] -%}
-        {%- do deleted.update({item.table: n}) -%}
-    {%- endfor -%}
-    {%- for item in published -%}
-        {%- set plan = plans[item.table] -%}
-        {%- set updated = 0 -%}
-        {%- set inserted = 0 -%}
-        {%- if plan.temp and plan.value_columns -%}
-            {%- set updated = run_query("with changed as (update public." ~ adapter.quote(item.table) ~ " as cur set ("
-                ~ quoted_columns(plan.value_columns) ~ ") = row(" ~ quoted_columns(plan.value_columns, 'nxt') ~ ") from "
-                ~ plan.temp ~ " as nxt where nxt.op = 'upsert' and " ~ plan.key_match ~ " returning 1) select count(*) from changed"
-                ).columns[0].values()[0] -%}
-        {%- endif -%}
-        {%- if plan.temp -%}
-            {%- set inserted = run_query("with added as (insert into public." ~ adapter.quote(item.table) ~ " ("
-                ~ quoted_columns(plan.columns) ~ ") select " ~ quoted_columns(plan.columns, 'nxt') ~ " from " ~ plan.temp
-                ~ " as nxt where nxt.op = 'upsert' and not exists (select from public." ~ adapter.quote(item.table)
-                ~ " as cur where " ~ plan.key_match ~ ") returning 1) select count(*) from added").columns[0].values()[0] -%}
-        {%- endif -%}
-        {%- do report.append({'table': item.table, 'inserted': inserted, 'updated': updated,
-                              'deleted': deleted.get(item.table, 0)}) -%}
-    {%- endfor -%}
     {%- if not dry_run -%}
         {%- do run_query(publication_record_sql(change_set, 'changes', report)) -%}
-    {%- endif -%}
-    {%- if not dry_run -%}
-        {%- set sizes = {} -%}
-        {%- for item in published -%}
-            {%- do sizes.update({item.table: plans[item.table].current}) -%}
-        {%- endfor -%}
-        {%- do analyze_published(report, sizes) -%}
+        {%- do analyze_published(report, published_sizes(report, current)) -%}
     {%- endif -%}
     {%- do run_query("rollback" if dry_run else "commit") -%}
     {{ print("publish_changes (" ~ target.name ~ "): change set " ~ change_set.id ~ " on top of " ~ change_set.base
@@ -176,20 +168,71 @@
 
 
 {#- One table's part of a change set, copied into a temporary table with the webapp table's
-    own column types, and the columns checked as publish_exposures checks them. -#}
-{% macro publish_change_plan(link, item, changes, current) %}
+    own column types, the columns checked as publish_exposures checks them, and its rows
+    counted by op (insert, update, delete). -#}
+{% macro publish_change_plan(link, item, changes) %}
     {%- set columns = publish_checked_columns(link, item).columns -%}
     {%- set temp = adapter.quote('publish_changes_' ~ item.table) -%}
     {%- do run_query("create temp table " ~ temp ~ " on commit drop as select c.op, r.* from " ~ changes ~ " as c "
         ~ "cross join lateral jsonb_populate_record(null::public." ~ adapter.quote(item.table)
         ~ ", coalesce(c.row_data, c.key_data)) as r where c.published_table = " ~ sql_literal(item.table)) -%}
-    {%- set deleted = run_query("select count(*) filter (where op = 'delete') from " ~ temp).columns[0].values()[0] -%}
+    {%- set row = run_query("select count(*) filter (where op = 'insert'), count(*) filter (where op = 'update'), "
+        ~ "count(*) filter (where op = 'delete') from " ~ temp).rows[0] -%}
     {%- set key_match = [] -%}
     {%- for k in item.key -%}
         {%- do key_match.append("cur." ~ adapter.quote(k) ~ " = nxt." ~ adapter.quote(k)) -%}
     {%- endfor -%}
     {{ return({'temp': temp, 'columns': columns, 'value_columns': columns | reject('in', item.key) | list,
-               'key_match': key_match | join(' and '), 'deleted': deleted, 'current': current}) }}
+               'key_match': key_match | join(' and '), 'counts': {'inserts': row[0], 'updates': row[1], 'deletes': row[2]}}) }}
+{% endmacro %}
+
+
+{#- Applies the plans, in the publication's transaction: deleted keys children first, then
+    updated and inserted rows parents first; each statement says how many rows it changed,
+    and only rows found as the plan expects are changed (a key to update or delete present,
+    a key to insert absent). One row per planned table: what changed and what was planned. -#}
+{% macro apply_change_plans(published, plans) %}
+    {%- set deleted = {} -%}
+    {%- for item in published | reverse if item.table in plans -%}
+        {%- set plan = plans[item.table] -%}
+        {%- do deleted.update({item.table: run_query("with gone as (delete from public." ~ adapter.quote(item.table)
+            ~ " as cur using " ~ plan.temp ~ " as nxt where nxt.op = 'delete' and " ~ plan.key_match
+            ~ " returning 1) select count(*) from gone").columns[0].values()[0]}) -%}
+    {%- endfor -%}
+    {%- set report = [] -%}
+    {%- for item in published if item.table in plans -%}
+        {%- set plan = plans[item.table] -%}
+        {%- set updated = 0 -%}
+        {%- if plan.value_columns -%}
+            {%- set updated = run_query("with changed as (update public." ~ adapter.quote(item.table) ~ " as cur set ("
+                ~ quoted_columns(plan.value_columns) ~ ") = row(" ~ quoted_columns(plan.value_columns, 'nxt') ~ ") from "
+                ~ plan.temp ~ " as nxt where nxt.op = 'update' and " ~ plan.key_match ~ " returning 1) select count(*) "
+                ~ "from changed").columns[0].values()[0] -%}
+        {%- endif -%}
+        {%- set inserted = run_query("with added as (insert into public." ~ adapter.quote(item.table) ~ " ("
+            ~ quoted_columns(plan.columns) ~ ") select " ~ quoted_columns(plan.columns, 'nxt') ~ " from " ~ plan.temp
+            ~ " as nxt where nxt.op = 'insert' and not exists (select from public." ~ adapter.quote(item.table)
+            ~ " as cur where " ~ plan.key_match ~ ") returning 1) select count(*) from added").columns[0].values()[0] -%}
+        {%- do report.append({'table': item.table, 'inserted': inserted, 'updated': updated,
+                              'deleted': deleted[item.table], 'planned': plan.counts}) -%}
+    {%- endfor -%}
+    {{ return(report) }}
+{% endmacro %}
+
+
+{#- The size of each table a publication changed, for analyze_published: counted when the
+    publication counted it, else the planner's estimate (enough to tell a large share). -#}
+{% macro published_sizes(report, counted) %}
+    {%- set sizes = {} -%}
+    {%- for row in report -%}
+        {%- if row.table in counted -%}
+            {%- do sizes.update({row.table: counted[row.table]}) -%}
+        {%- else -%}
+            {%- do sizes.update({row.table: run_query("select greatest(reltuples, 0)::bigint from pg_class where oid = "
+                ~ sql_literal("public." ~ adapter.quote(row.table)) ~ "::regclass").columns[0].values()[0]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(sizes) }}
 {% endmacro %}
 
 

@@ -1,6 +1,6 @@
 {{ config(indexes=[{'columns': ['published_table', 'op']}]) }}
-{#- The rows each webapp table must receive (op upsert: the whole row) or lose (op delete:
-    its key), computed here against the warehouse's copy of what the webapp holds; values are
+{#- The rows each webapp table must receive (op insert or update: the whole row; update when
+    the warehouse's copy holds its key) or lose (op delete: its key), computed here against the warehouse's copy of what the webapp holds; values are
     text (json values stay json), read back by the webapp with its own column types. Empty
     when the change set is a reconciliation. -#}
 {#- The actors it covers (change_set_scope reads them when it runs). -#}
@@ -30,7 +30,7 @@ where false
 select
     '{{ item.table }}' as published_table,
     {{ item.order }} as publish_order,
-    'upsert' as op,
+    case when cur.{{ adapter.quote(item.key[0]) }} is null then 'insert' else 'update' end as op,
     {{ key_data | replace('{alias}', 'nxt') }} as key_data,
     (
         select to_jsonb(r) from (

@@ -117,7 +117,7 @@ def _copy_exposures(conn: psycopg.Connection, published: list[Published], acteur
 
 
 def _fold(conn: psycopg.Connection, published: list[Published]) -> None:
-    """state := state - the change set's keys + its upserted rows."""
+    """state := state - the change set's keys + its inserted and updated rows."""
     for item in published:
         target = state_table(item.table)
         conn.execute(sql.SQL(
@@ -130,7 +130,8 @@ def _fold(conn: psycopg.Connection, published: list[Published]) -> None:
         conn.execute(sql.SQL(
             "insert into {target} select r.* from exposure.{changes} as c "
             "cross join lateral jsonb_populate_record(null::{target}, c.row_data) as r "
-            "where c.published_table = %s and c.op = 'upsert'").format(target=target, changes=sql.Identifier(CHANGES)),
+            "where c.published_table = %s and c.op in ('insert', 'update')").format(
+                target=target, changes=sql.Identifier(CHANGES)),
             [item.table])
 
 
