@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,22 @@ def test_python_is_ruff_clean():
     result = subprocess.run([str(BIN / "ruff"), "check", "src", "tests", "dags", "bench"], cwd=PROJECT.root,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+# A statement that writes a table of lacarte_state, in the package or a macro.
+STATE_WRITE = re.compile(r"(?:insert\s+into|update|delete\s+from|truncate)\s+(?:\{SCHEMA\}|lacarte_state)\.(\w+)",
+                         re.IGNORECASE)
+
+
+def test_each_state_table_has_one_writer():
+    """One module writes each table of lacarte_state (dbt reads them as sources): a second
+    writer is a second place where the pipeline's facts could disagree."""
+    writers: dict[str, set[str]] = {}
+    for path in [*(PROJECT.root / "src").rglob("*.py"), *(PROJECT.root / "macros").rglob("*.sql")]:
+        for table in STATE_WRITE.findall(path.read_text()):
+            writers.setdefault(table, set()).add(str(path.relative_to(PROJECT.root)))
+    assert {"runs", "to_build", "to_publish", "status", "stream", "tracked", "job_lock", "follower"} <= set(writers)
+    assert {table: sorted(found) for table, found in writers.items() if len(found) > 1} == {}
 
 
 def test_sql_is_sqlfluff_clean(world: Pair):

@@ -73,9 +73,6 @@
         {%- do statements.append("insert into " ~ full ~ " (" ~ column_list ~ ") select " ~ column_list
             ~ " from " ~ slice ~ " where " ~ group ~ " in (select grp from " ~ changed ~ ")") -%}
     {%- endfor -%}
-    {%- do statements.append("update lacarte_state.runs set built_at = clock_timestamp() "
-        ~ "where run_id = (select max(run_id) from lacarte_state.runs)") -%}
-    {%- do statements.append("delete from lacarte_state.to_build") -%}
     {{ return(statements) }}
 {% endmacro %}
 

@@ -33,6 +33,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from lacarte.changes import state
 from lacarte.changes.state import SCHEMA
 from lacarte.db import connect
 from lacarte.dbt import project_version, run_dbt, target_path
@@ -183,8 +184,7 @@ def build_slice(settings: Settings) -> str:
             for model in compiled.models:
                 warehouse.execute(sql.SQL("drop table if exists {}").format(model.relation))
                 warehouse.execute(sql.SQL("create unlogged table {} as ").format(model.relation) + sql.SQL(model.select))
-            warehouse.execute(f"update {SCHEMA}.runs set sliced_at = clock_timestamp() "
-                              f"where run_id = (select max(run_id) from {SCHEMA}.runs)")
+            state.mark_sliced(warehouse)
         _BUILT[:] = [compiled]
         acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
     return f"slice: {len(compiled.models)} models built for {acteurs} actors in {time.monotonic() - started:.2f} s"
@@ -204,6 +204,7 @@ def merge(settings: Settings) -> str:
             acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
             for statement in compiled.statements:
                 warehouse.execute(statement)
+            state.mark_merged(warehouse)
     return (f"merge: the rows of {acteurs} actors replaced in {len(compiled.models)} models in "
             f"{time.monotonic() - started:.2f} s")
 

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from lacarte.changes import state
 from lacarte.changes.pull import model_acteur_rules
 from lacarte.changes.state import SCHEMA, ensure_state, read_status
 from lacarte.db import connect
@@ -81,22 +82,17 @@ def confirm(settings: Settings) -> str:
         if applied.kind == "reconcile":
             manifest = parse_manifest(settings)
             _copy_exposures(conn, published_from_manifest(manifest), model_acteur_rules(manifest))
-            conn.execute(f"update {SCHEMA}.status set needs_reconcile = false, reconcile_reason = null, "
-                         "reconciled_at = clock_timestamp()")
         else:
             _fold(conn, published_tables(settings))
-        conn.execute(f"update {SCHEMA}.status set confirmed_change_set = %s"
-                     + (", publish_all = false" if change_set.scope == "all" else ""), [applied.change_set_id])
-        conn.execute(f"delete from {SCHEMA}.to_publish where run_id <= %s", [change_set.covered_run or 0])
         rows = conn.execute(f"select count(*) from exposure.{CHANGES}").fetchone()[0]
-        conn.execute(f"update {SCHEMA}.runs set published_at = clock_timestamp(), change_set_rows = %s "
-                     "where run_id = %s", [rows, applied.change_set_id])
+        state.mark_published(conn, applied.change_set_id, change_set.covered_run, rows,
+                             every_actor=change_set.scope == "all", reconciled=applied.kind == "reconcile")
         return (f"change set {applied.change_set_id} ({applied.kind}, {rows} rows) is confirmed: the warehouse's copy "
                 "of the published tables follows it")
 
 
 def _needs_reconcile(conn: psycopg.Connection, reason: str) -> str:
-    conn.execute(f"update {SCHEMA}.status set needs_reconcile = true, reconcile_reason = %s", [reason])
+    state.owe_reconciliation(conn, reason)
     return f"{reason}: the next publication reconciles every table"
 
 
@@ -137,7 +133,5 @@ def _fold(conn: psycopg.Connection, published: list[Published]) -> None:
 
 def mark_built(settings: Settings) -> str:
     with connect(settings.database("warehouse")) as conn, conn.transaction():
-        conn.execute(f"update {SCHEMA}.status set needs_full_build = false")
-        run_id = conn.execute(f"update {SCHEMA}.runs set built_at = clock_timestamp() where run_id = "
-                              f"(select max(run_id) from {SCHEMA}.runs) returning run_id").fetchone()
-    return f"full build of run {run_id[0] if run_id else '?'} recorded"
+        run_id = state.mark_full_build(conn)
+    return f"full build of run {run_id if run_id is not None else '?'} recorded"

@@ -26,12 +26,12 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from lacarte.changes import state
 from lacarte.changes.state import SCHEMA, ensure_state, read_status
 from lacarte.changes.stream import (
     Change,
@@ -143,8 +143,7 @@ class Puller:
         pull.seconds = time.monotonic() - started
         if pull.run_id is not None:
             with connect(self.warehouse_database()) as warehouse:
-                warehouse.execute(f"update {SCHEMA}.runs set seconds_pull = %s, seconds_webapp_snapshot = %s "
-                                  "where run_id = %s", [pull.seconds, pull.webapp_seconds, pull.run_id])
+                state.record_pull_seconds(warehouse, pull.run_id, pull.seconds, pull.webapp_seconds)
         return pull
 
     def warehouse_database(self):
@@ -196,14 +195,8 @@ class Puller:
         ).fetchone()[0]
 
     def record_full(self, reason, changed, new_hash) -> Pull:
-        run_id = self.new_run(FULL, reason, 0, 0)
-        self.warehouse.execute(f"delete from {SCHEMA}.to_build")
-        self.warehouse.execute(f"delete from {SCHEMA}.to_publish")
-        self.warehouse.execute(
-            f"update {SCHEMA}.status set needs_full_build = true, publish_all = true, code_hash = %s, "
-            f"checked_at = clock_timestamp()"
-            + (", needs_reconcile = true, reconcile_reason = coalesce(reconcile_reason, %s)" if self.reconcile else ""),
-            [new_hash, "the periodic full reconciliation"] if self.reconcile else [new_hash])
+        run_id = state.new_run(self.warehouse, self.job, FULL, reason)
+        state.owe_full_build(self.warehouse, new_hash, "the periodic full reconciliation" if self.reconcile else None)
         return Pull(run_id, FULL, reason, changed)
 
     def record_incremental(self, status, changes: list[Change], changed: list[str]) -> Pull:
@@ -211,7 +204,7 @@ class Puller:
         pending_publish = self.warehouse.execute(f"select count(*) from {SCHEMA}.to_publish").fetchone()[0]
         owed = pending_publish or status.publish_all or status.needs_reconcile
         if not changes and not pending_build and not owed:
-            self.warehouse.execute(f"update {SCHEMA}.status set checked_at = clock_timestamp()")
+            state.mark_checked(self.warehouse)
             return Pull(None, NOTHING, "no change in the webapp's stream, nothing owed")
         direct: set[str] = set()
         old_owners: list[Future] = []
@@ -233,14 +226,9 @@ class Puller:
         if not changes and not pending_build:
             reason = "nothing changed; publishing what is owed"
         first_change = min((c.committed_at for c in changes if c.committed_at), default=None)
-        run_id = self.new_run(INCREMENTAL, reason, len(direct), len(affected), first_change)
-        for table in ("to_build", "to_publish"):
-            self.warehouse.execute(
-                sql.SQL("insert into {}.{} (identifiant_unique, run_id) select unnest(%s::text[]), %s "
-                        "on conflict (identifiant_unique) do update set run_id = excluded.run_id").format(
-                    sql.Identifier(SCHEMA), sql.Identifier(table)), [sorted(affected), run_id])
-        self.warehouse.execute(f"analyze {SCHEMA}.to_build, {SCHEMA}.to_publish")
-        self.warehouse.execute(f"update {SCHEMA}.status set checked_at = clock_timestamp()")
+        run_id = state.new_run(self.warehouse, self.job, INCREMENTAL, reason, len(direct), len(affected), first_change)
+        state.owe_actors(self.warehouse, sorted(affected), run_id)
+        state.mark_checked(self.warehouse)
         return Pull(run_id, INCREMENTAL, reason, changed, len(direct), len(affected))
 
     def acteur_count(self) -> int:
@@ -252,14 +240,6 @@ class Puller:
         return int(self.warehouse.execute(
             "select coalesce(max(greatest(reltuples, 0)), 0) from pg_class where oid = any(array("
             "select to_regclass(format('staging.%%I', m)) from unnest(%s::text[]) as m))", [models]).fetchone()[0])
-
-    def new_run(self, mode: str, reason: str, changed: int, affected: int, first_change: datetime | None = None) -> int:
-        """A row in runs; `first_change`: when the oldest change it reads was committed in the
-        webapp (the follower's latency runs from there to the publication)."""
-        return self.warehouse.execute(
-            f"insert into {SCHEMA}.runs (job, mode, reason, changed_acteurs, affected_acteurs, first_change_at) "
-            "values (%s, %s, %s, %s, %s, %s) returning run_id",
-            [self.job, mode, reason, changed, affected, first_change]).fetchone()[0]
 
     # -- which actors ---------------------------------------------------------------------------
     def on_warehouse(self, function, *args) -> Future:
