@@ -183,8 +183,50 @@ def measure_size(pair: BenchPair, size: int, edits: int, every: float, share: fl
     return figures
 
 
+def plot(results: dict, path: Path) -> None:
+    """Left: an edit's and a burst's way to the map, and the old cycle, against the targets;
+    right: where a single edit's cycle spends its time, step by step (medians)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = results["sizes"]
+    labels = [f"{size['acteurs']:,}" for size in sizes]
+    fig, (latency, steps) = plt.subplots(1, 2, figsize=(11, 4.5))
+    figures = (("single edit, p50", lambda s: s["edit_to_map_s"]["p50"], 1.0),
+               ("single edit, p95", lambda s: s["edit_to_map_s"]["p95"], 3.0),
+               ("1 % burst", lambda s: s["burst"]["commit_to_map_s"], 15.0),
+               ("the every-minute cycle (without its tick)", lambda s: s["old_cycle_s"], None))
+    width = 0.8 / len(figures)
+    for number, (label, value, target) in enumerate(figures):
+        bars = latency.bar([i + number * width for i in range(len(sizes))], [value(s) for s in sizes], width,
+                           label=label)
+        if target is not None:
+            latency.hlines(target, -0.5, len(sizes), colors=bars.patches[0].get_facecolor(), linestyles="dashed")
+    latency.set_xticks([i + width * (len(figures) - 1) / 2 for i in range(len(sizes))], labels)
+    latency.set_yscale("log")
+    latency.set_xlabel("actors")
+    latency.set_ylabel("seconds, commit to map (dashed: targets)")
+    latency.legend(fontsize=8)
+    latency.grid(True, axis="y", which="both", alpha=0.3)
+    names = list(dict.fromkeys(step for s in sizes for step in s["edit_cycle_steps_p50_s"]))
+    bottoms = [0.0] * len(sizes)
+    for name in names:
+        heights = [s["edit_cycle_steps_p50_s"].get(name, 0.0) for s in sizes]
+        steps.bar(labels, heights, bottom=bottoms, label=name)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    steps.set_xlabel("actors")
+    steps.set_ylabel("seconds (median of the single edits' cycles)")
+    steps.legend(fontsize=8)
+    fig.suptitle("The resident follower: a correction's way to the map")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--summarize", type=Path, metavar="JSON", help="only the plot of a run's JSON")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--edits", type=int, default=60, help="single edits per size (default 60)")
     parser.add_argument("--every", type=float, default=2.0, help="seconds between single edits (default 2)")
@@ -192,6 +234,10 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of each idle measurement (default 30)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes (default bench/results)")
     args = parser.parse_args()
+    if args.summarize:
+        plot(json.loads(args.summarize.read_text()), args.summarize.with_suffix(".png"))
+        console.print(f"written {args.summarize.with_suffix('.png')}")
+        return
     if min(args.sizes) < 100 or args.edits < 1 or args.every < 0 or not 0 < args.share <= 0.5 or args.idle <= 0:
         parser.error("sizes of at least 100 actors, at least one edit, a non-negative interval, a share in (0, 0.5], "
                      "idle periods above 0 s")
@@ -225,8 +271,9 @@ def main() -> None:
         ("follower_webapp_idle_cpu_pct", large["follower_webapp_session_idle_cpu_pct"], "< 2"),
     )}
     output.write_text(json.dumps(results, indent=2, default=str))
+    plot(results, output.with_suffix(".png"))
     print_targets(console, results["targets"])
-    console.print(f"written {output}")
+    console.print(f"written {output} and its plot")
 
 
 if __name__ == "__main__":
