@@ -262,9 +262,10 @@ def test_an_incremental_run_is_skipped_while_the_daily_job_holds_the_warehouse(c
         status = cli(pair, "status")
         assert "warehouse lock: held by job run since" in status.stdout
     finally:
-        run_steps(pair.settings, daily[1:], quiet=True, job="run")  # its last task gives it back
+        run_steps(pair.settings, daily[-1:], quiet=True, job="run")  # its last task gives it back
     after = run_job(pair, "incremental")
     assert not any("holds the warehouse" in m for m in after.messages)
+    assert after.mode == "incremental", after.messages  # the edit the daily job did not carry
 
 
 def test_two_incremental_runs_started_at_once_never_both_hold_the_warehouse(cycles: Pair):
