@@ -6,9 +6,10 @@
     it in lacarte_publication.applied in that same transaction:
       - already applied: nothing to do;
       - prepared on top of the change set the webapp last applied: for each table, the deleted
-        keys go (children first), the upserted rows are updated or inserted (parents first), by
-        column name, each value read with the webapp's own column type; only the tables the
-        change set touches are counted and checked (every table after a full build);
+        keys go (children first), the updated and inserted rows follow (parents first), by
+        column name, each value read with the webapp's own column type; each row must find the
+        webapp as the warehouse left it, and only a table losing rows is counted (every table
+        after a full build);
       - otherwise (a publication was lost, the webapp was restored, or the warehouse asks for
         it): a full reconciliation, publish_exposures, recorded the same way.
     The webapp's work is proportional to the change; tables, constraints and indexes stay.

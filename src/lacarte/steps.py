@@ -60,7 +60,7 @@ CONFIRM = Step("confirm", "record what the webapp applied of the last change set
 CHECK = Step("check", "fdw_status --target warehouse: stop if the webapp's schema drifted from the link",
              ("run-operation", "fdw_status", "--target", "warehouse", "--args", "{fail_on_drift: true}"))
 PUBLICATION: tuple[Step, ...] = (
-    Step("changes", "dbt run of the change set: the rows the webapp must upsert or delete, computed here",
+    Step("changes", "dbt run of the change set: the rows the webapp must insert, update or delete, computed here",
          ("run", "--select", "tag:publication")),
     Step("link", "refresh_fdw --target webapp: link the exposures and the change set as built", _refresh("webapp"),
          link_password_for="webapp", when=(FULL,)),
