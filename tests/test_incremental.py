@@ -213,8 +213,9 @@ def test_a_publication_the_warehouse_did_not_confirm_is_confirmed_by_the_next_ru
     "delete from qfdmo_displayedacteur_labels",
 ])
 def test_a_webapp_changed_behind_the_publication_is_reconciled(cycles: Pair, damage: str):
-    """The ledger is read at each publication, and each table the change set touches is
-    counted (the others are checked by the daily build's change set and the weekly one)."""
+    """The ledger is read at each publication, and each row the change set touches must find
+    the webapp as the warehouse left it (the other rows are checked by the daily build's
+    change set and the weekly one)."""
     pair = cycles
     run_job(pair, "incremental")
     # A shown label of an actor without a revision: removing it touches qfdmo_displayedacteur_labels.
@@ -231,6 +232,51 @@ def test_a_webapp_changed_behind_the_publication_is_reconciled(cycles: Pair, dam
     published = fingerprints(pair)
     assert all(published[k] == published["exposure_as_published." + k[len("webapp."):]]
                for k in published if k.startswith("webapp."))
+
+
+def test_the_incremental_publication_runs_without_dbt_and_keeps_the_shrink_guard(cycles: Pair, monkeypatch):
+    """An incremental change set is applied by publish_changes' own statements, rendered once
+    (no dbt invocation per cycle); a table losing rows is held to publish_min_ratio, and a
+    refusal changes nothing."""
+    import lacarte.dbt
+    from lacarte.changes import publication
+
+    pair = cycles
+    acteur = pair.query("webapp", "select identifiant_unique from qfdmo_displayedacteur as d where not exists (select "
+                                  "from qfdmo_revisionacteur as r where r.identifiant_unique = d.identifiant_unique) "
+                                  "order by 1 limit 1")[0][0]
+    pair.execute("webapp", "update qfdmo_acteur set statut = 'INACTIF' where identifiant_unique = %s", [acteur])
+    steps = JOBS["incremental"]
+    assert [step.name for step in steps[-2:]] == ["publish", "confirmed"] and steps[-2].action == "publish"
+    try:
+        assert run_steps(pair.settings, steps[:-2], quiet=True).mode == "incremental"
+        before = fingerprints(pair)
+        ledger = pair.query("webapp", "select max(change_set_id) from lacarte_publication.applied")
+        with pair.connect("warehouse") as warehouse, pair.connect("webapp") as webapp:
+            plan = publication.publication_plan(pair.settings, warehouse, webapp)
+            with pytest.raises(StepFailure, match=r"refused: .*qfdmo_displayedacteur would lose 1 of its \d+ rows"):
+                publication.apply(webapp, {**plan, "min_ratio": 1.0})
+        assert fingerprints(pair) == before
+        assert pair.query("webapp", "select max(change_set_id) from lacarte_publication.applied") == ledger
+
+        invocations: list[list[str]] = []
+        runner = lacarte.dbt.dbtRunner
+
+        class CountingRunner(runner):
+            def invoke(self, args, **kwargs):
+                invocations.append(list(args))
+                return super().invoke(args, **kwargs)
+
+        monkeypatch.setattr(lacarte.dbt, "dbtRunner", CountingRunner)
+        result = run_steps(pair.settings, steps[-2:], quiet=True, job="incremental")
+        assert invocations == []
+        assert any(m.startswith("publish: change set") and "qfdmo_displayedacteur +0 ~0 -1" in m for m in result.messages)
+        assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where identifiant_unique = %s",
+                          [acteur]) == [(0,)]
+    finally:
+        monkeypatch.undo()
+        pair.execute("webapp", "update qfdmo_acteur set statut = 'ACTIF' where identifiant_unique = %s", [acteur])
+        run_job(pair, "incremental")
 
 
 def test_status_shows_the_last_runs_and_the_freshness(cycles: Pair):

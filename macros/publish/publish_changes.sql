@@ -24,16 +24,15 @@
     {%- endif -%}
     {%- do refuse_drifted_link(link) -%}
     {%- do publication_ledger(link) -%}
-    {%- set header = run_query("select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text, "
-        ~ "exposure_rows::text, scope from "
-        ~ adapter.quote(link.local_schema) ~ ".exposure_publication_change_set") -%}
+    {%- set statements = publication_statements(link) -%}
+    {%- set header = run_query(statements.header) -%}
     {%- if header.rows | length != 1 -%}
         {{ exceptions.raise_compiler_error("no change set is prepared in the warehouse: run the job's `changes` step "
             ~ "(dbt run --select tag:publication); nothing was published") }}
     {%- endif -%}
     {%- set change_set = {'id': header.rows[0][0], 'base': header.rows[0][1]} -%}
     {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
-    {%- set touched = run_query("select distinct published_table from " ~ changes).columns[0].values() | list -%}
+    {%- set touched = run_query(statements.touched).columns[0].values() | list -%}
     {#- One transaction from here, holding the ledger. After a full build (scope all), every
         table is counted once, in it, for the shrink guard and the check of what it holds. An
         incremental change set reads only what it touches: each of its rows must find the
@@ -41,10 +40,9 @@
         not), else the table changed behind the publication's back and the webapp reconciles;
         a table losing rows is counted for the shrink guard. -#}
     {%- do run_query("begin") -%}
-    {%- do run_query("set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout'))) -%}
-    {%- do run_query("lock table lacarte_publication.applied in exclusive mode") -%}
-    {%- set last = run_query("select change_set_id from lacarte_publication.applied order by applied_at desc, "
-        ~ "change_set_id desc limit 1").columns[0].values() -%}
+    {%- do run_query(statements.lock_timeout) -%}
+    {%- do run_query(statements.lock) -%}
+    {%- set last = run_query(statements.last).columns[0].values() -%}
     {%- set last = last[0] if last else none -%}
     {%- set published = published_exposures() -%}
     {%- set scope_all = header.rows[0][6] == 'all' -%}
@@ -85,25 +83,21 @@
                 {%- do refusals.append(item.table ~ " would lose " ~ deleting ~ " of its " ~ current[item.table] ~ " rows") -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- if drifted -%}
-            {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
-        {%- endif -%}
     {%- endif -%}
     {%- set report = [] -%}
-    {%- if why is none -%}
+    {%- if why is none and not drifted -%}
         {#- Applied before a refusal is raised (and rolled back with it): a table that changed
             behind the publication's back is reconciled rather than refused. -#}
         {%- set report = apply_change_plans(published, plans) -%}
-        {%- set drifted = [] -%}
         {%- for row in report if row.inserted != row.planned.inserts or row.updated != row.planned.updates
                                  or row.deleted != row.planned.deletes -%}
             {%- do drifted.append(row.table ~ " took " ~ row.deleted ~ "/" ~ row.planned.deletes ~ " deletes, "
                 ~ row.updated ~ "/" ~ row.planned.updates ~ " updates, " ~ row.inserted ~ "/" ~ row.planned.inserts
                 ~ " inserts") -%}
         {%- endfor -%}
-        {%- if drifted -%}
-            {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
-        {%- endif -%}
+    {%- endif -%}
+    {%- if drifted and why is none -%}
+        {%- set why = "changed behind the publication's back: " ~ drifted | join('; ') -%}
     {%- endif -%}
     {%- if why is not none -%}
         {%- do run_query("rollback") -%}
@@ -119,7 +113,7 @@
     {%- endif -%}
     {%- if not dry_run -%}
         {%- do run_query(publication_record_sql(change_set, 'changes', report)) -%}
-        {%- do analyze_published(report, published_sizes(report, current)) -%}
+        {%- do analyze_published(report, published_sizes(report, current, plans)) -%}
     {%- endif -%}
     {%- do run_query("rollback" if dry_run else "commit") -%}
     {{ print("publish_changes (" ~ target.name ~ "): change set " ~ change_set.id ~ " on top of " ~ change_set.base
@@ -168,54 +162,71 @@
 {% endmacro %}
 
 
-{#- One table's part of a change set, copied into a temporary table with the webapp table's
-    own column types, the columns checked as publish_exposures checks them, and its rows
-    counted by op (insert, update, delete). -#}
-{% macro publish_change_plan(link, item, changes) %}
+{#- One table's statements of an incremental publication, rendered from the webapp table's
+    columns (checked as publish_exposures checks them): its part of the change set copied
+    into a temporary table typed like the webapp table, its rows counted by op, the table
+    counted, and the apply statements, each reporting how many rows it changed and changing
+    only rows found as planned (a key to update or delete present, a key to insert absent). -#}
+{% macro change_plan_sql(link, item, changes) %}
     {%- set columns = publish_checked_columns(link, item).columns -%}
+    {%- set value_columns = columns | reject('in', item.key) | list -%}
+    {%- set table = adapter.quote(item.table) -%}
     {%- set temp = adapter.quote('publish_changes_' ~ item.table) -%}
-    {%- do run_query("create temp table " ~ temp ~ " on commit drop as select c.op, r.* from " ~ changes ~ " as c "
-        ~ "cross join lateral jsonb_populate_record(null::public." ~ adapter.quote(item.table)
-        ~ ", coalesce(c.row_data, c.key_data)) as r where c.published_table = " ~ sql_literal(item.table)) -%}
-    {%- set row = run_query("select count(*) filter (where op = 'insert'), count(*) filter (where op = 'update'), "
-        ~ "count(*) filter (where op = 'delete') from " ~ temp).rows[0] -%}
     {%- set key_match = [] -%}
     {%- for k in item.key -%}
         {%- do key_match.append("cur." ~ adapter.quote(k) ~ " = nxt." ~ adapter.quote(k)) -%}
     {%- endfor -%}
-    {{ return({'temp': temp, 'columns': columns, 'value_columns': columns | reject('in', item.key) | list,
-               'key_match': key_match | join(' and '), 'counts': {'inserts': row[0], 'updates': row[1], 'deletes': row[2]}}) }}
+    {%- set key_match = key_match | join(' and ') -%}
+    {%- set update = none -%}
+    {%- if value_columns -%}
+        {%- set update = "with changed as (update public." ~ table ~ " as cur set (" ~ quoted_columns(value_columns) ~ ") = row("
+            ~ quoted_columns(value_columns, 'nxt') ~ ") from " ~ temp ~ " as nxt where nxt.op = 'update' and " ~ key_match
+            ~ " returning 1) select count(*) from changed" -%}
+    {%- endif -%}
+    {{ return({
+        'table': item.table,
+        'create': "create temp table " ~ temp ~ " on commit drop as select c.op, r.* from " ~ changes ~ " as c "
+            ~ "cross join lateral jsonb_populate_record(null::public." ~ table ~ ", coalesce(c.row_data, c.key_data)) as r "
+            ~ "where c.published_table = " ~ sql_literal(item.table),
+        'count': "select count(*) filter (where op = 'insert'), count(*) filter (where op = 'update'), "
+            ~ "count(*) filter (where op = 'delete') from " ~ temp,
+        'rows': "select count(*) from public." ~ table,
+        'size': "select greatest(reltuples, 0)::bigint from pg_class where oid = " ~ sql_literal("public." ~ table) ~ "::regclass",
+        'delete': "with gone as (delete from public." ~ table ~ " as cur using " ~ temp ~ " as nxt where nxt.op = 'delete' and "
+            ~ key_match ~ " returning 1) select count(*) from gone",
+        'update': update,
+        'insert': "with added as (insert into public." ~ table ~ " (" ~ quoted_columns(columns) ~ ") select "
+            ~ quoted_columns(columns, 'nxt') ~ " from " ~ temp ~ " as nxt where nxt.op = 'insert' and not exists "
+            ~ "(select from public." ~ table ~ " as cur where " ~ key_match ~ ") returning 1) select count(*) from added",
+        'analyze': "analyze public." ~ table,
+    }) }}
+{% endmacro %}
+
+
+{#- One table's part of a change set, copied into its temporary table and counted by op. -#}
+{% macro publish_change_plan(link, item, changes) %}
+    {%- set statements = change_plan_sql(link, item, changes) -%}
+    {%- do run_query(statements.create) -%}
+    {%- set row = run_query(statements.count).rows[0] -%}
+    {{ return({'statements': statements, 'counts': {'inserts': row[0], 'updates': row[1], 'deletes': row[2]}}) }}
 {% endmacro %}
 
 
 {#- Applies the plans, in the publication's transaction: deleted keys children first, then
-    updated and inserted rows parents first; each statement says how many rows it changed,
-    and only rows found as the plan expects are changed (a key to update or delete present,
-    a key to insert absent). One row per planned table: what changed and what was planned. -#}
+    updated and inserted rows parents first. One row per planned table: what changed and
+    what was planned. -#}
 {% macro apply_change_plans(published, plans) %}
     {%- set deleted = {} -%}
     {%- for item in published | reverse if item.table in plans -%}
-        {%- set plan = plans[item.table] -%}
-        {%- do deleted.update({item.table: run_query("with gone as (delete from public." ~ adapter.quote(item.table)
-            ~ " as cur using " ~ plan.temp ~ " as nxt where nxt.op = 'delete' and " ~ plan.key_match
-            ~ " returning 1) select count(*) from gone").columns[0].values()[0]}) -%}
+        {%- do deleted.update({item.table: run_query(plans[item.table].statements.delete).columns[0].values()[0]}) -%}
     {%- endfor -%}
     {%- set report = [] -%}
     {%- for item in published if item.table in plans -%}
-        {%- set plan = plans[item.table] -%}
-        {%- set updated = 0 -%}
-        {%- if plan.value_columns -%}
-            {%- set updated = run_query("with changed as (update public." ~ adapter.quote(item.table) ~ " as cur set ("
-                ~ quoted_columns(plan.value_columns) ~ ") = row(" ~ quoted_columns(plan.value_columns, 'nxt') ~ ") from "
-                ~ plan.temp ~ " as nxt where nxt.op = 'update' and " ~ plan.key_match ~ " returning 1) select count(*) "
-                ~ "from changed").columns[0].values()[0] -%}
-        {%- endif -%}
-        {%- set inserted = run_query("with added as (insert into public." ~ adapter.quote(item.table) ~ " ("
-            ~ quoted_columns(plan.columns) ~ ") select " ~ quoted_columns(plan.columns, 'nxt') ~ " from " ~ plan.temp
-            ~ " as nxt where nxt.op = 'insert' and not exists (select from public." ~ adapter.quote(item.table)
-            ~ " as cur where " ~ plan.key_match ~ ") returning 1) select count(*) from added").columns[0].values()[0] -%}
+        {%- set statements = plans[item.table].statements -%}
+        {%- set updated = run_query(statements['update']).columns[0].values()[0] if statements['update'] else 0 -%}
+        {%- set inserted = run_query(statements.insert).columns[0].values()[0] -%}
         {%- do report.append({'table': item.table, 'inserted': inserted, 'updated': updated,
-                              'deleted': deleted[item.table], 'planned': plan.counts}) -%}
+                              'deleted': deleted[item.table], 'planned': plans[item.table].counts}) -%}
     {%- endfor -%}
     {{ return(report) }}
 {% endmacro %}
@@ -223,14 +234,13 @@
 
 {#- The size of each table a publication changed, for analyze_published: counted when the
     publication counted it, else the planner's estimate (enough to tell a large share). -#}
-{% macro published_sizes(report, counted) %}
+{% macro published_sizes(report, counted, plans) %}
     {%- set sizes = {} -%}
     {%- for row in report -%}
         {%- if row.table in counted -%}
             {%- do sizes.update({row.table: counted[row.table]}) -%}
         {%- else -%}
-            {%- do sizes.update({row.table: run_query("select greatest(reltuples, 0)::bigint from pg_class where oid = "
-                ~ sql_literal("public." ~ adapter.quote(row.table)) ~ "::regclass").columns[0].values()[0]}) -%}
+            {%- do sizes.update({row.table: run_query(plans[row.table].statements.size).columns[0].values()[0]}) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(sizes) }}
@@ -255,9 +265,54 @@
 
 
 {% macro publication_record_sql(change_set, kind, report) %}
+    {{ return(publication_record_statement(change_set.id, change_set.base if change_set.base is not none else 'null',
+                                           sql_literal(kind), sql_literal(tojson(report)))) }}
+{% endmacro %}
+
+
+{#- The ledger's insert, from SQL expressions (literals, or a driver's placeholders). -#}
+{% macro publication_record_statement(change_set_id, base_change_set, kind, counts) %}
     {{ return("insert into lacarte_publication.applied (change_set_id, base_change_set, kind, counts) values ("
-        ~ change_set.id ~ ", " ~ (change_set.base if change_set.base is not none else 'null') ~ ", " ~ sql_literal(kind)
-        ~ ", " ~ sql_literal(tojson(report)) ~ "::jsonb)") }}
+        ~ change_set_id ~ ", " ~ base_change_set ~ ", " ~ kind ~ ", " ~ counts ~ "::jsonb)") }}
+{% endmacro %}
+
+
+{#- The statements of a publication around its tables': the change set's header and the
+    tables it touches (through the link), the transaction's lock timeout, the ledger's lock,
+    its last change set, and its insert (with placeholders %(id)s, %(base)s, %(counts)s). -#}
+{% macro publication_statements(link) %}
+    {%- set local = adapter.quote(link.local_schema) -%}
+    {{ return({
+        'header': "select change_set_id, base_change_set, reconcile, reconcile_reason, expected_rows::text, "
+            ~ "exposure_rows::text, scope from " ~ local ~ ".exposure_publication_change_set",
+        'touched': "select distinct published_table from " ~ local ~ ".exposure_publication_changes",
+        'lock_timeout': "set local lock_timeout = " ~ sql_literal(var('publish_lock_timeout')),
+        'lock': "lock table lacarte_publication.applied in exclusive mode",
+        'last': "select change_set_id from lacarte_publication.applied order by applied_at desc, change_set_id desc limit 1",
+        'record': publication_record_statement('%(id)s', '%(base)s', sql_literal('changes'), '%(counts)s'),
+    }) }}
+{% endmacro %}
+
+
+{#- What lacarte.changes.publication needs to apply an incremental change set without
+    starting dbt: publish_changes' own statements, rendered once per version of the project,
+    of the webapp's columns and of the link (`dbt compile --inline --target webapp`), the
+    link's drift, and the thresholds. -#}
+{% macro incremental_publication_plan() %}
+    {%- set link = fdw_link() -%}
+    {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
+    {%- set tables = [] -%}
+    {%- for item in published_exposures() -%}
+        {%- do tables.append(change_plan_sql(link, item, changes)) -%}
+    {%- endfor -%}
+    {{ return({
+        'publish_scope': link.publish_scope,
+        'drift': fdw_drift(link),
+        'statements': publication_statements(link),
+        'tables': tables,
+        'min_ratio': number_argument('publish_min_ratio', var('publish_min_ratio'), 0, 1),
+        'analyze_share': number_argument('publish_analyze_share', var('publish_analyze_share'), 0, 1),
+    }) }}
 {% endmacro %}
 
 

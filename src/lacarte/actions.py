@@ -47,6 +47,12 @@ def _compiled(name: str) -> Callable[[Settings], Outcome]:
     return action
 
 
+def _publish(settings: Settings) -> Outcome:
+    from lacarte.changes.publication import publish
+
+    return Outcome(publish(settings))
+
+
 def _opendata_export(settings: Settings) -> Outcome:
     from lacarte.opendata.export import export_open_data
 
@@ -59,7 +65,7 @@ ACTIONS: dict[str, Callable[[Settings], Outcome]] = {
     "pull_full": _pull("run", full_reason="the daily full run"),
     "pull_reconcile": _pull("reconcile", full_reason="the weekly full reconciliation", reconcile=True),
     "build_slice": _compiled("build_slice"), "merge": _compiled("merge"), "changes": _compiled("changes"),
-    "mark_built": _mark_built, "confirm": _confirm, "opendata_export": _opendata_export,
+    "publish": _publish, "mark_built": _mark_built, "confirm": _confirm, "opendata_export": _opendata_export,
 }
 
 

@@ -87,8 +87,9 @@ MAIN: tuple[Step, ...] = _full_job(
 
 # Every few minutes, or at once from the follower: only the actors that changed, with their
 # parents and children. The slice, the merge and the change set run the SQL dbt compiles for
-# them, compiled once per version of the project (lacarte.changes.compiled): a process that
-# runs many cycles (the follower) starts no dbt build for them. (No separate check: the
+# them, compiled once per version of the project (lacarte.changes.compiled), and the
+# publication runs publish_changes' statements, rendered once (lacarte.changes.publication): a
+# process that runs many cycles (the follower) starts no dbt invocation for them. (No separate check: the
 # compilation refuses a drifted link.)
 INCREMENTAL_JOB: tuple[Step, ...] = (
     CONFIRM,
@@ -102,7 +103,11 @@ INCREMENTAL_JOB: tuple[Step, ...] = (
     replace(PUBLICATION[0], when=(FULL,)),
     Step("changes", "the change set of those actors: the publication models' compiled SQL", action="changes",
          when=(INCREMENTAL,)),
-    *PUBLICATION[1:],
+    PUBLICATION[1],
+    replace(PUBLICATION[2], when=(FULL,)),
+    Step("publish", "publish_changes' statements, rendered once: apply the change set in one transaction (anything "
+         "but a plain incremental change set goes to publish_changes)", action="publish", when=(INCREMENTAL,)),
+    *PUBLICATION[3:],
 )
 
 # Weekly: a full run whose publication compares every row the webapp holds.

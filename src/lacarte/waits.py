@@ -74,8 +74,11 @@ def blocking_sessions(settings: Settings, side: str = "warehouse") -> list[str]:
 
 def with_lock_retries(settings: Settings, attempt: Callable[[bool], Any],
                       on_message: Callable[[str], None] = lambda _m: None, side: str = "warehouse") -> Any:
-    """Run `attempt(retrying)`; when it fails on a lock timeout, wait and try again (with
+    """Run `attempt(retrying)`; when it fails on a lock timeout (a dbt step's, or a statement's
+    run by this package), wait and try again (with
     `retrying` true), then fail naming the sessions in the way on `side`."""
+    from psycopg.errors import LockNotAvailable
+
     from lacarte.dbt import DbtFailure
 
     delays = backoff(settings)
@@ -83,7 +86,7 @@ def with_lock_retries(settings: Settings, attempt: Callable[[bool], Any],
     for delay in [*delays, None]:
         try:
             return attempt(retrying)
-        except DbtFailure as failure:
+        except (DbtFailure, LockNotAvailable) as failure:
             if LOCK_TIMEOUT_ERROR not in str(failure):
                 raise
             blockers = blocking_sessions(settings, side)

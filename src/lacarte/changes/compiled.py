@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SLICE_VARS = "{slice: true}"
 SLICE_PREFIX = "slice_"
+SLICE_COMMENT = "lacarte slice of compilation "
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class CompilationFailed(StepFailure):
     """The incremental cycle's SQL could not be compiled (the message says why)."""
 
 
-_COMPILED: dict[str, Compiled] = {}
+_COMPILED: dict[str, Any] = {}
 # The compilation the last slice of this process was built with: its merge goes with it.
 _BUILT: list[Compiled] = []
 
@@ -84,12 +85,14 @@ def compiled_models(settings: Settings, args: list[str]) -> tuple[CompiledModel,
                  for uid in order.static_order())
 
 
-def compile_inline(settings: Settings, expression: str) -> Any:
-    """The JSON value a Jinja expression of the project renders (`dbt compile --inline`)."""
+def compile_inline(settings: Settings, expression: str, target: str | None = None) -> Any:
+    """The JSON value a Jinja expression of the project renders (`dbt compile --inline`), on
+    `target` (default: the warehouse)."""
     inline = "{% if execute %}{{ tojson(" + expression + ") }}{% endif %}"  # parsed first, without a database
     # dbt prints an inline compilation's result even when quiet: nothing on the console (the
     # errors still reach the failure's message, and dbt.log keeps everything).
-    result = run_dbt(settings, ["compile", "--log-level", "none", "--inline", inline], quiet=True)
+    result = run_dbt(settings, ["compile", "--log-level", "none", *(["--target", target] if target else []),
+                                "--inline", inline], quiet=True)
     return json.loads(result.result.results[0].node.compiled_code)
 
 
@@ -106,28 +109,36 @@ def webapp_columns(settings: Settings) -> str:
     return row[0]
 
 
-def _cached(settings: Settings, key: str, compile_it: Callable[[], Compiled]) -> Compiled:
-    """What this process compiled for `key`, else what an earlier process wrote for it beside
-    dbt's artifacts (a restarted follower, each run of the every-minute job), else compiled
-    now and written there (aside, then renamed: a reader never sees half a file)."""
+def cached(settings: Settings, key: str, compile_it: Callable[[], Any]) -> Any:
+    """What this process compiled for `key` (a JSON value), else what an earlier process wrote
+    for it beside dbt's artifacts (a restarted follower, each run of the every-minute job),
+    else compiled now and written there (aside, then renamed: a reader never sees half a file)."""
     if key in _COMPILED:
         return _COMPILED[key]
     path = compiled_path(settings, key)
     if path.is_file():
         found = json.loads(path.read_text())
-        compiled = Compiled(key, tuple(CompiledModel(*model) for model in found["models"]), tuple(found["statements"]))
     else:
         started = time.monotonic()
-        compiled = compile_it()
-        log.info("compiled %d models, %d statements in %.1f s", len(compiled.models), len(compiled.statements),
-                 time.monotonic() - started)
+        found = compile_it()
+        log.info("compiled %s in %.1f s", key[:12], time.monotonic() - started)
         path.parent.mkdir(parents=True, exist_ok=True)
         aside = path.with_suffix(f".{os.getpid()}.tmp")
-        aside.write_text(json.dumps({"models": [[m.schema, m.name, m.select] for m in compiled.models],
-                                     "statements": list(compiled.statements)}))
+        aside.write_text(json.dumps(found))
         aside.replace(path)
-    _COMPILED[key] = compiled
-    return compiled
+    _COMPILED[key] = found
+    return found
+
+
+def _cached(settings: Settings, key: str, compile_it: Callable[[], Compiled]) -> Compiled:
+    """A compiled cycle (models and statements), by cached()."""
+    def as_json() -> dict[str, Any]:
+        compiled = compile_it()
+        return {"models": [[m.schema, m.name, m.select] for m in compiled.models],
+                "statements": list(compiled.statements)}
+
+    found = cached(settings, key, as_json)
+    return Compiled(key, tuple(CompiledModel(*model) for model in found["models"]), tuple(found["statements"]))
 
 
 def compiled_path(settings: Settings, key: str) -> Path:
@@ -135,7 +146,7 @@ def compiled_path(settings: Settings, key: str) -> Path:
     return target_path(settings, []).parent / "compiled-cycle" / f"{key}.json"
 
 
-def _key(settings: Settings, *parts: Any) -> str:
+def compilation_key(settings: Settings, *parts: Any) -> str:
     """The key of a compilation: `parts`, the project's version and the warehouse it runs on."""
     warehouse = settings.database("warehouse")
     return hashlib.sha256(json.dumps([project_version(settings), warehouse.describe(), *parts],
@@ -146,7 +157,7 @@ def slice_and_merge(settings: Settings, warehouse: psycopg.Connection) -> Compil
     """The slice's models and the merge's statements, compiled once per key."""
     tracked = warehouse.execute(f"select coalesce(json_agg(t order by source_table), '[]')::text from {SCHEMA}.tracked as t"
                                 ).fetchone()[0]
-    key = _key(settings, "slice", webapp_columns(settings), tracked)
+    key = compilation_key(settings, "slice", webapp_columns(settings), tracked)
 
     def compile_it() -> Compiled:
         plan = compile_inline(settings, "{'drift': fdw_drift(fdw_link()), 'merge': merge_slice_statements()}")
@@ -167,27 +178,51 @@ def change_set(settings: Settings, warehouse: psycopg.Connection) -> Compiled:
     state = warehouse.execute(
         f"select (select row(needs_reconcile, publish_all)::text from {SCHEMA}.status), "
         f"(select max(run_id) from {SCHEMA}.runs where mode = 'full' and built_at is not null)").fetchone()
-    key = _key(settings, "changes", state)
+    key = compilation_key(settings, "changes", state)
     return _cached(settings, key, lambda: Compiled(key, compiled_models(settings, ["--select", "tag:publication"])))
 
 
 def build_slice(settings: Settings) -> str:
-    """Every model's rows of the actors to rebuild, into slice_<schema>, in one transaction."""
+    """Every model's rows of the actors to rebuild, into slice_<schema>, in one transaction.
+    The slice's tables are created once per compilation (each slice schema's comment names
+    it); the next cycles only replace their rows (a table created and dropped at every cycle
+    costs more than the rows it holds: 0.15 to 0.3 s a cycle, measured)."""
     with connect(settings.database("warehouse")) as warehouse:
         compiled = slice_and_merge(settings, warehouse)
         started = time.monotonic()
+        schemas = sorted({model.schema for model in compiled.models})
+        for schema in schemas:
+            if not schema.startswith(SLICE_PREFIX):
+                raise CompilationFailed(f"the slice's model in schema {schema} is not aside (slice_*): nothing was built")
         with warehouse.transaction():
-            for schema in sorted({model.schema for model in compiled.models}):
-                if not schema.startswith(SLICE_PREFIX):
-                    raise CompilationFailed(f"the slice's model in schema {schema} is not aside (slice_*): nothing was built")
-                warehouse.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-            for model in compiled.models:
-                warehouse.execute(sql.SQL("drop table if exists {}").format(model.relation))
-                warehouse.execute(sql.SQL("create unlogged table {} as ").format(model.relation) + sql.SQL(model.select))
+            if _slice_tables_of(warehouse, compiled, schemas):
+                for model in compiled.models:
+                    warehouse.execute(sql.SQL("delete from {}").format(model.relation))
+                    warehouse.execute(sql.SQL("insert into {} ").format(model.relation) + sql.SQL(model.select))
+            else:
+                for schema in schemas:
+                    warehouse.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+                for model in compiled.models:
+                    warehouse.execute(sql.SQL("drop table if exists {}").format(model.relation))
+                    warehouse.execute(sql.SQL("create unlogged table {} as ").format(model.relation)
+                                      + sql.SQL(model.select))
+                for schema in schemas:
+                    warehouse.execute(sql.SQL("comment on schema {} is {}").format(
+                        sql.Identifier(schema), sql.Literal(f"{SLICE_COMMENT}{compiled.key}")))
             state.mark_sliced(warehouse)
         _BUILT[:] = [compiled]
         acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
     return f"slice: {len(compiled.models)} models built for {acteurs} actors in {time.monotonic() - started:.2f} s"
+
+
+def _slice_tables_of(warehouse: psycopg.Connection, compiled: Compiled, schemas: list[str]) -> bool:
+    """Whether the slice's tables are all there, created for `compiled`."""
+    marked, present = warehouse.execute(
+        "select (select count(*) from pg_namespace where nspname = any(%s) and obj_description(oid, 'pg_namespace') = %s), "
+        "(select count(*) from unnest(%s::text[]) as t where to_regclass(t) is not null)",
+        [schemas, f"{SLICE_COMMENT}{compiled.key}",
+         [sql.Identifier(m.schema, m.name).as_string(warehouse) for m in compiled.models]]).fetchone()
+    return marked == len(schemas) and present == len(compiled.models)
 
 
 def merge(settings: Settings) -> str:

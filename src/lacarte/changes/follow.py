@@ -20,6 +20,7 @@ job lock), which rebuilds and publishes only the affected actors.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -35,7 +36,7 @@ from lacarte.changes.options import DEFAULTS, FollowOptions
 from lacarte.changes.state import SCHEMA, ensure_state
 from lacarte.changes.stream import ChangeStream, Columns, SlotBusy, open_stream, record_position, stream_columns
 from lacarte.changes.tracking import read_sources
-from lacarte.db import connect
+from lacarte.db import connect, reusing_connections
 from lacarte.dbt import parse_manifest
 from lacarte.errors import StepFailure
 from lacarte.settings import Settings
@@ -83,10 +84,19 @@ class Follower:
         self.cycles: list[Cycle] = []  # this run's cycles, as they are made
 
     def run(self, max_cycles: int | None = None) -> list[Cycle]:
-        """Follow until stopped (or `max_cycles` incremental runs); the cycles made."""
+        """Follow until stopped (or `max_cycles` incremental runs); the cycles made. The
+        cycles' sessions stay open between their steps and cycles (lacarte.db)."""
+        with reusing_connections():
+            return self._follow(max_cycles)
+
+    def _follow(self, max_cycles: int | None) -> list[Cycle]:
         self.cycles = cycles = []
         manifest = parse_manifest(self.settings)
-        parse_manifest(self.settings, "webapp")  # the publication's, parsed once too
+        parse_manifest(self.settings, "webapp")  # the publication's fallback, parsed once too
+        # The parsed project stays for the follower's life: out of the collector's way, a
+        # cycle no longer pays a full collection of it (0.15 s, one cycle in eight, measured).
+        gc.collect()
+        gc.freeze()
         with (connect(self.settings.database("warehouse")) as warehouse, open_stream(self.settings) as stream,
               connect(self.settings.database("webapp", user=self.settings.link_user("warehouse"))) as webapp):
             with warehouse.transaction():
