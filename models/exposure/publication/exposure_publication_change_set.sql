@@ -27,32 +27,25 @@ select
     {{ sql_literal(plan.reasons | join('; ')) if plan.reconcile else 'null::text' }} as reconcile_reason,
     case when status.publish_all then 'all' else 'acteurs' end as scope,
     {#- After a full build (publish_all), what each webapp table holds before this change set,
-        by the warehouse's copy (a table that holds anything else was changed behind the
-        publication's back), and what each exposure holds (the publication's shrink guard
-        compares it with the webapp table). An incremental change set counts nothing: the
-        webapp checks each row it changes. #}
-    {%- if plan.reconcile %}
-    null::jsonb as expected_rows,
+        by the warehouse's copy (`current`: a table that holds anything else was changed
+        behind the publication's back), and what each exposure holds (`next`: the
+        publication's shrink guard compares it with the webapp table). An incremental change
+        set counts nothing: the webapp checks each row it changes. #}
+    {%- for column, side in [('expected_rows', 'current'), ('exposure_rows', 'next')] %}
+    {%- if plan.reconcile and side == 'current' %}
+    null::jsonb as {{ column }},
     {%- else %}
     case
         when status.publish_all
             then jsonb_build_object(
                     {%- for item in plan.published %}
                     '{{ item.table }}',
-                    (select count(*) from {{ change_set_relation(item, 'current') }}){{ ',' if not loop.last }}
+                    (select count(*) from {{ change_set_relation(item, side) }}){{ ',' if not loop.last }}
                     {%- endfor %}
                 )
-    end as expected_rows,
+    end as {{ column }},
     {%- endif %}
-    case
-        when status.publish_all
-            then jsonb_build_object(
-                    {%- for item in plan.published %}
-                    '{{ item.table }}',
-                    (select count(*) from {{ change_set_relation(item, 'next') }}){{ ',' if not loop.last }}
-                    {%- endfor %}
-                )
-    end as exposure_rows,
+    {%- endfor %}
     clock_timestamp() as prepared_at
 from last_run
 cross join status
