@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -145,3 +146,33 @@ def test_cli_help_and_refusals(tmp_path):
     nowhere = lacarte("status", cwd=tmp_path)
     assert nowhere.returncode == 2 and "no lacarte dbt project here" in nowhere.stderr
     assert "Traceback" not in nowhere.stderr
+
+
+def test_reused_sessions_come_back_reset_and_are_closed_at_the_end(pair: Pair):
+    """A resident process's sessions (lacarte.db.reusing_connections) are reused only as
+    fresh ones: no transaction, setting, temporary table or advisory lock survives a use."""
+    from lacarte.db import reusing_connections
+
+    database = pair.settings.database("warehouse")
+    with reusing_connections():
+        with connect(database) as conn:
+            first, timeout = conn.execute("select pg_backend_pid(), current_setting('statement_timeout')").fetchone()
+            conn.execute("set statement_timeout = '7s'")
+            conn.execute("create temp table left_behind (x int)")
+            conn.execute("select pg_advisory_lock(4242)")
+            conn.execute("begin")
+            conn.execute("select 1")
+        with connect(database) as conn:
+            assert conn.execute("select pg_backend_pid()").fetchone()[0] == first
+            assert conn.execute("select current_setting('statement_timeout'), to_regclass('pg_temp.left_behind'), "
+                                "(select count(*) from pg_locks where locktype = 'advisory' and pid = %s)",
+                                [first]).fetchone() == (timeout, None, 0)
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with connect(database, autocommit=False) as conn:  # only autocommit sessions are reused
+            assert conn.execute("select pg_backend_pid()").fetchone()[0] != first
+    with connect(database) as conn:
+        assert conn.execute("select pg_backend_pid()").fetchone()[0] != first
+        deadline = time.monotonic() + 10
+        while conn.execute("select count(*) from pg_stat_activity where pid = %s", [first]).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the reused session was not closed"
+            time.sleep(0.05)

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -190,22 +192,29 @@ def test_a_dropped_recreated_or_invalidated_slot_makes_the_run_full_and_says_why
     assert run_job(pair, "incremental").nothing_changed
 
 
-def test_the_follower_carries_an_edit_to_the_map_and_reports_its_latency(streaming: Pair):
-    pair = streaming
-    acteur = shown_acteur(pair, offset=5)
+@contextmanager
+def following(pair: Pair) -> Iterator[Follower]:
+    """A follower running in a thread, stopped on leaving (after the cycle under way)."""
     follower = Follower(pair.settings, FAST)
     thread = threading.Thread(target=follower.run)
     thread.start()
     try:
+        yield follower
+    finally:
+        follower.stop.set()
+        thread.join(timeout=300)
+    assert not thread.is_alive()
+
+
+def test_the_follower_carries_an_edit_to_the_map_and_reports_its_latency(streaming: Pair):
+    pair = streaming
+    acteur = shown_acteur(pair, offset=5)
+    with following(pair) as follower:
         wait_for_state(pair, "waiting for changes")  # started (its SQL compiled), and nothing changed
         assert [c.mode for c in follower.cycles if c.mode != "none"] == []
         pair.execute("webapp", "update qfdmo_acteur set nom = 'Corrigé par le follower' where identifiant_unique = %s",
                      [acteur])
         wait_until(lambda: shown_name(pair, acteur) == "Corrigé par le follower", "the follower carried the edit")
-    finally:
-        follower.stop.set()
-        thread.join(timeout=300)
-    assert not thread.is_alive()
     carried = [c for c in follower.cycles if c.mode != "none"]
     assert [c.mode for c in carried] == ["incremental"]
     assert carried[0].latency is not None and 0 < carried[0].latency < 300
@@ -217,19 +226,16 @@ def test_the_follower_steps_aside_while_the_daily_job_holds_the_warehouse(stream
     pair = streaming
     first, second = shown_acteur(pair, offset=7), shown_acteur(pair, offset=8)
     daily = JOBS["run"]
+    pair.execute("webapp", "update qfdmo_acteur set nom = 'Pendant le job du jour' where identifiant_unique = %s",
+                 [first])
     run_steps(pair.settings, daily[:1], quiet=True, job="run")  # the daily job's first task holds the lock
-    follower = Follower(pair.settings, FAST)
-    thread = threading.Thread(target=follower.run)
-    try:
-        pair.execute("webapp", "update qfdmo_acteur set nom = 'Pendant le job du jour' where identifiant_unique = %s",
-                     [first])
-        thread.start()
-        wait_for_state(pair, "stepped aside")
-        assert "stepped aside: skipped: job run holds the warehouse" in follower_status(pair.settings)
-        assert follower.cycles == []
-    finally:
-        run_steps(pair.settings, daily[1:], quiet=True, job="run")  # its last task gives it back
-    try:
+    with following(pair) as follower:
+        try:
+            wait_for_state(pair, "stepped aside")
+            assert "stepped aside: skipped: job run holds the warehouse" in follower_status(pair.settings)
+            assert follower.cycles == []
+        finally:
+            run_steps(pair.settings, daily[1:], quiet=True, job="run")  # its last task gives it back
         assert shown_name(pair, first) == "Pendant le job du jour"  # the daily job carried it
         wait_for_state(pair, "waiting for changes")
         # At most a cycle that confirms the daily job's publication: nothing was left to carry.
@@ -237,10 +243,7 @@ def test_the_follower_steps_aside_while_the_daily_job_holds_the_warehouse(stream
         pair.execute("webapp", "update qfdmo_acteur set nom = 'Après le job du jour' where identifiant_unique = %s",
                      [second])
         wait_until(lambda: shown_name(pair, second) == "Après le job du jour", "the follower carried the edit")
-    finally:
-        follower.stop.set()
-        thread.join(timeout=300)
-    assert not thread.is_alive() and [c.mode for c in follower.cycles if c.mode != "none"] == ["incremental"]
+    assert [c.mode for c in follower.cycles if c.mode != "none"] == ["incremental"]
 
 
 def wait_until(condition, what: str, timeout: float = 120) -> None:
