@@ -8,8 +8,8 @@
       - prepared on top of the change set the webapp last applied: for each table, the deleted
         keys go (children first), the updated and inserted rows follow (parents first), by
         column name, each value read with the webapp's own column type; each row must find the
-        webapp as the warehouse left it, and only a table losing rows is counted (every table
-        after a full build);
+        webapp as the warehouse left it, and a table losing rows is held to min_ratio of its
+        size (the planner's estimate; every table counted after a full build);
       - otherwise (a publication was lost, the webapp was restored, or the warehouse asks for
         it): a full reconciliation, publish_exposures, recorded the same way.
     The webapp's work is proportional to the change; tables, constraints and indexes stay.
@@ -38,7 +38,9 @@
         incremental change set reads only what it touches: each of its rows must find the
         webapp as the warehouse left it (a key to delete or update is there, a key to insert is
         not), else the table changed behind the publication's back and the webapp reconciles;
-        a table losing rows is counted for the shrink guard. -#}
+        a table losing rows is held to min_ratio of its size for the shrink guard (the
+        planner's estimate, kept by autovacuum: a count of a table of millions of rows would
+        cost more than the change). -#}
     {%- do run_query("begin") -%}
     {%- do run_query(statements.lock_timeout) -%}
     {%- do run_query(statements.lock) -%}
@@ -68,12 +70,10 @@
         {%- for item in published if item.table in touched -%}
             {%- do plans.update({item.table: publish_change_plan(link, item, changes)}) -%}
         {%- endfor -%}
-        {%- set losing = [] -%}
         {%- for item in published if item.table in plans and plans[item.table].counts.deletes > 0
                                       and item.table not in current -%}
-            {%- do losing.append(item) -%}
+            {%- do current.update({item.table: run_query(plans[item.table].statements.size).columns[0].values()[0]}) -%}
         {%- endfor -%}
-        {%- do current.update(published_row_counts(losing)) -%}
         {%- for item in published if item.table in current -%}
             {%- set deleting = plans[item.table].counts.deletes if item.table in plans else 0 -%}
             {%- if scope_all and current[item.table] != expected.get(item.table) -%}
@@ -190,8 +190,8 @@
             ~ "where c.published_table = " ~ sql_literal(item.table),
         'count': "select count(*) filter (where op = 'insert'), count(*) filter (where op = 'update'), "
             ~ "count(*) filter (where op = 'delete') from " ~ temp,
-        'rows': "select count(*) from public." ~ table,
-        'size': "select greatest(reltuples, 0)::bigint from pg_class where oid = " ~ sql_literal("public." ~ table) ~ "::regclass",
+        'size': "select case when reltuples >= 0 then reltuples::bigint else (select count(*) from public." ~ table
+            ~ ") end from pg_class where oid = " ~ sql_literal("public." ~ table) ~ "::regclass",
         'delete': "with gone as (delete from public." ~ table ~ " as cur using " ~ temp ~ " as nxt where nxt.op = 'delete' and "
             ~ key_match ~ " returning 1) select count(*) from gone",
         'update': update,
@@ -232,8 +232,9 @@
 {% endmacro %}
 
 
-{#- The size of each table a publication changed, for analyze_published: counted when the
-    publication counted it, else the planner's estimate (enough to tell a large share). -#}
+{#- The size of each table a publication changed, for analyze_published: the one the
+    publication took (a count after a full build), else the planner's estimate (enough to
+    tell a large share). -#}
 {% macro published_sizes(report, counted, plans) %}
     {%- set sizes = {} -%}
     {%- for row in report -%}

@@ -147,11 +147,13 @@ class Follower:
     def _compile(self, warehouse: psycopg.Connection) -> None:
         """The cycle's SQL compiled before the first change arrives (at best: a cycle compiles
         what it lacks, and says why it cannot)."""
-        from lacarte.changes import compiled
+        from lacarte.changes import compiled, publication
 
         try:
             compiled.slice_and_merge(self.settings, warehouse)
             compiled.change_set(self.settings, warehouse)
+            with connect(self.settings.database("webapp")) as webapp:
+                publication.publication_plan(self.settings, warehouse, webapp)
         except (StepFailure, psycopg.Error) as error:
             self.on_message(f"the cycle's SQL will be compiled by the first cycle ({error})")
 
