@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from lacarte.db import connect
+from lacarte.db import connect, reusing_connections
 from lacarte.dbt import run_dbt
 from lacarte.errors import UserError
 from lacarte.guards import SETTING, database_environment
@@ -67,12 +67,13 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
     """Run `steps` (all or some of job `job`) in order, after the preflight. A pull decides
     the mode; steps that do not run in that mode are passed over, and after a pull that found
     nothing the job stops. The jobs that build take the warehouse's job lock (lacarte.changes.
-    lock): an incremental run is skipped while another job holds it."""
+    lock): an incremental run is skipped while another job holds it. The steps' sessions stay
+    open from one step to the next (lacarte.db.reusing_connections)."""
     from lacarte.changes.lock import EXCLUSIVE_JOBS
 
     job = job or _job_of(steps)
-    preflight(settings, steps)
-    with ExitStack() as stack:
+    with reusing_connections(), ExitStack() as stack:
+        preflight(settings, steps)
         # A job run in one process keeps a warehouse session while it holds the lock: if the
         # process is killed, the lock goes with it.
         holder_pid = None
