@@ -260,6 +260,22 @@ def wait_for_state(pair: Pair, state: str, timeout: float = 120) -> None:
         time.sleep(0.1)
 
 
+def test_status_reads_the_record_an_earlier_follower_version_left(streaming: Pair):
+    """`lacarte status` after an upgrade, before the new follower starts: the record lacks the
+    newer columns (the follower adds them when it starts)."""
+    from lacarte.changes.follow import FOLLOWER_DDL
+
+    pair = streaming
+    pair.execute("warehouse", FOLLOWER_DDL)
+    pair.execute("warehouse", "insert into lacarte_state.follower (host, pid, started_at, heartbeat_at, state) values "
+                              "('earlier', 1, now(), now(), 'waiting for changes') on conflict do nothing")
+    pair.execute("warehouse", "alter table lacarte_state.follower drop column last_cycle_steps")
+    try:
+        assert "waiting for changes" in follower_status(pair.settings)
+    finally:
+        pair.execute("warehouse", FOLLOWER_DDL)
+
+
 def test_a_killed_follower_resumes_where_it_stopped(streaming: Pair):
     """SIGKILL in the middle of a cycle (its pull recorded, its slice being built): the next
     follower takes the lock at once (the killed one's session is gone), and carries the change."""

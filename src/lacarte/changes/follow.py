@@ -242,7 +242,9 @@ def read_follower(settings: Settings) -> FollowerRecord | None:
             return None
         row = conn.execute(
             f"select host, pid, extract(epoch from clock_timestamp() - heartbeat_at)::float8, state, cycles, "
-            f"last_cycle_seconds, last_latency_seconds, last_cycle_steps from {SCHEMA}.follower").fetchone()
+            # A record left by an earlier version may lack the newer columns: read them by name.
+            f"last_cycle_seconds, last_latency_seconds, to_jsonb(f) -> 'last_cycle_steps' from {SCHEMA}.follower as f"
+        ).fetchone()
     return FollowerRecord(*row) if row else None
 
 
