@@ -170,6 +170,13 @@ def test_reused_sessions_come_back_reset_and_are_closed_at_the_end(pair: Pair):
             assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         with connect(database, autocommit=False) as conn:  # only autocommit sessions are reused
             assert conn.execute("select pg_backend_pid()").fetchone()[0] != first
+        with connect(database) as conn:
+            assert conn.execute("select pg_backend_pid()").fetchone()[0] == first
+        pair.execute("warehouse", "select pg_terminate_backend(%s)", [first], user="admin")
+        with connect(database) as conn:  # an idle session the server ended is replaced
+            replaced = conn.execute("select pg_backend_pid()").fetchone()[0]
+            assert replaced != first
+        first = replaced
     with connect(database) as conn:
         assert conn.execute("select pg_backend_pid()").fetchone()[0] != first
         deadline = time.monotonic() + 10

@@ -62,13 +62,19 @@ def reusing_connections() -> Iterator[None]:
 
 
 def _take(key: str) -> psycopg.Connection | None:
-    with _GUARD:
-        idle = _IDLE.get(key) if _REUSERS[0] else None
-        while idle:
+    """An idle session for `key` that still answers (the server may have ended it since:
+    a restart, idle_session_timeout, an administrator)."""
+    while True:
+        with _GUARD:
+            idle = _IDLE.get(key) if _REUSERS[0] else None
+            if not idle:
+                return None
             conn = idle.pop()
-            if not conn.closed and not conn.broken:
-                return conn
-    return None
+        try:
+            conn.execute("select 1")
+            return conn
+        except psycopg.Error:
+            conn.close()
 
 
 def _give_back(key: str, conn: psycopg.Connection) -> bool:

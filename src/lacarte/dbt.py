@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
@@ -108,17 +109,42 @@ _MANIFESTS: dict[tuple[str, str | None, str | None], Any] = {}
 PROJECT_FOLDERS = ("models", "seeds", "macros", "analyses", "tests", "snapshots", "profiles")
 
 
+# While a job runs (holding_project_files), the project's files are read once: a change made
+# under a running job is seen by the next one (its steps walked them six times a cycle).
+_HELD_FILES: contextvars.ContextVar[dict[Path, list[str]] | None] = contextvars.ContextVar("held_files", default=None)
+
+
+@contextmanager
+def holding_project_files() -> Iterator[None]:
+    """Inside, project_version() reads the project's files once (per thread)."""
+    token = _HELD_FILES.set({})
+    try:
+        yield
+    finally:
+        _HELD_FILES.reset(token)
+
+
+def _project_files(root: Path) -> list[str]:
+    held = _HELD_FILES.get()
+    if held is not None and root in held:
+        return held[root]
+    files = [root / "dbt_project.yml", *(path for folder in PROJECT_FOLDERS if (root / folder).is_dir()
+                                        for path in (root / folder).rglob("*") if path.is_file())]
+    found = []
+    for path in sorted(files):
+        stat = path.stat()
+        found.append(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}")
+    if held is not None:
+        held[root] = found
+    return found
+
+
 def project_version(settings: Settings) -> str:
     """A fingerprint of what a parse reads: the project's files (names, sizes, modification
     times), its variables and target."""
-    root = settings.project.root
     parts = [json.dumps(settings.project.dbt_vars, sort_keys=True, default=str),
-             settings.values.get("DBT_TARGET", "warehouse"), settings.environment]
-    files = [root / "dbt_project.yml", *(path for folder in PROJECT_FOLDERS if (root / folder).is_dir()
-                                        for path in (root / folder).rglob("*") if path.is_file())]
-    for path in sorted(files):
-        stat = path.stat()
-        parts.append(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}")
+             settings.values.get("DBT_TARGET", "warehouse"), settings.environment,
+             *_project_files(settings.project.root)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

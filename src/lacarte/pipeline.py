@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from lacarte.db import connect, reusing_connections
-from lacarte.dbt import run_dbt
+from lacarte.dbt import holding_project_files, run_dbt
 from lacarte.errors import UserError
 from lacarte.guards import SETTING, database_environment
 from lacarte.settings import Settings
@@ -68,11 +68,12 @@ def run_steps(settings: Settings, steps: Sequence[Step], on_step: Callable[[Step
     the mode; steps that do not run in that mode are passed over, and after a pull that found
     nothing the job stops. The jobs that build take the warehouse's job lock (lacarte.changes.
     lock): an incremental run is skipped while another job holds it. The steps' sessions stay
-    open from one step to the next (lacarte.db.reusing_connections)."""
+    open from one step to the next (lacarte.db.reusing_connections), and the project's files
+    are read once for the job (lacarte.dbt.holding_project_files)."""
     from lacarte.changes.lock import EXCLUSIVE_JOBS
 
     job = job or _job_of(steps)
-    with reusing_connections(), ExitStack() as stack:
+    with reusing_connections(), holding_project_files(), ExitStack() as stack:
         preflight(settings, steps)
         # A job run in one process keeps a warehouse session while it holds the lock: if the
         # process is killed, the lock goes with it.
