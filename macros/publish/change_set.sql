@@ -40,18 +40,20 @@
 {% endmacro %}
 
 
-{#- The rows of one published exposure (alias `alias`) inside the change set's scope: every
-    row when status.publish_all, else the rows of the actors in lacarte_state.to_publish,
-    directly or through the model their actor comes from (meta.acteur.via). -#}
-{% macro change_set_scope(item, alias, published, relation_of) %}
+{#- The rows of one published exposure (alias `alias`, read from `side`: next or current)
+    inside the change set's scope: every row when status.publish_all, else the rows of the
+    actors in lacarte_state.to_publish, directly or through the model their actor comes from
+    (meta.acteur.via), read on the same side: a row of the exposure that changed hangs from a
+    parent whose actor was rebuilt (rule: the pull's closure over old and new actors), and a
+    row it lost hung from one in the webapp's copy. One relation per side keeps the planner's
+    estimate of the parent's keys right (a union of both sides was planned as 200 keys, and
+    large tables were then scanned whole: 1.7 s for 30,000 keys at 1M actors, measured). -#}
+{% macro change_set_scope(item, alias, side, published, relation_of) %}
     {%- set acteurs = "(select identifiant_unique from " ~ source('lacarte_state', 'to_publish') ~ ")" -%}
     {%- if item.acteur is mapping -%}
         {%- set parent = published | selectattr('model', 'equalto', item.acteur.via) | first -%}
-        {%- set key = adapter.quote(item.acteur.key) -%}
-        {%- set parent_acteur = adapter.quote(parent.acteur) -%}
-        {{ return(alias ~ "." ~ adapter.quote(item.acteur.column) ~ " in (select " ~ key ~ " from "
-            ~ relation_of(parent, 'next') ~ " where " ~ parent_acteur ~ " in " ~ acteurs ~ " union all select " ~ key
-            ~ " from " ~ relation_of(parent, 'current') ~ " where " ~ parent_acteur ~ " in " ~ acteurs ~ ")") }}
+        {{ return(alias ~ "." ~ adapter.quote(item.acteur.column) ~ " in (select " ~ adapter.quote(item.acteur.key)
+            ~ " from " ~ relation_of(parent, side) ~ " where " ~ adapter.quote(parent.acteur) ~ " in " ~ acteurs ~ ")") }}
     {%- endif -%}
     {{ return(alias ~ "." ~ adapter.quote(item.acteur) ~ " in " ~ acteurs) }}
 {% endmacro %}

@@ -40,7 +40,7 @@ select
 from {{ next }} as nxt
 left join {{ current }} as cur on {{ key_match }}
 where
-    {{ 'true' if use_all else change_set_scope(item, 'nxt', plan.published, change_set_relation) }}
+    {{ 'true' if use_all else change_set_scope(item, 'nxt', 'next', plan.published, change_set_relation) }}
     and (cur.{{ adapter.quote(item.key[0]) }} is null or nxt::text is distinct from cur::text)
 union all
 select
@@ -51,7 +51,7 @@ select
     null::jsonb as row_data
 from {{ current }} as cur
 where
-    {{ 'true' if use_all else change_set_scope(item, 'cur', plan.published, change_set_relation) }}
+    {{ 'true' if use_all else change_set_scope(item, 'cur', 'current', plan.published, change_set_relation) }}
     and not exists (select from {{ next }} as nxt where {{ key_match }})
 {%- if not loop.last %}
 union all
