@@ -96,17 +96,26 @@ def compile_inline(settings: Settings, expression: str, target: str | None = Non
     return json.loads(result.result.results[0].node.compiled_code)
 
 
+def columns_fingerprint(conn: psycopg.Connection, schemas: list[str], tables: list[str] | None = None,
+                        readable_only: bool = False) -> str:
+    """A fingerprint of the columns of every relation in `schemas` and of the tables `tables`
+    (schema-qualified names), as `conn` sees them (only those it may read, if `readable_only`)."""
+    return conn.execute(
+        "select md5(coalesce(string_agg(c.oid::regclass::text || '.' || a.attname || ':' "
+        "|| format_type(a.atttypid, a.atttypmod), ',' order by c.oid::regclass::text, a.attnum), '')) "
+        "from pg_attribute as a join pg_class as c on c.oid = a.attrelid "
+        "where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'f', 'v') "
+        "and (c.relnamespace::regnamespace::text = any(%s) "
+        "or c.oid = any(array(select to_regclass(t) from unnest(%s::text[]) as t))) "
+        "and (not %s or has_table_privilege(c.oid, 'select'))",
+        [schemas, tables or [], readable_only]).fetchone()[0]
+
+
 def webapp_columns(settings: Settings) -> str:
     """A fingerprint of the webapp's tables as the link's reader sees them (a migration
     changes it)."""
     with connect(settings.database("webapp", user=settings.link_user("warehouse"))) as webapp:
-        row = webapp.execute(
-            "select md5(coalesce(string_agg(c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod), "
-            "',' order by c.relname, a.attnum), '')) from pg_attribute as a "
-            "join pg_class as c on c.oid = a.attrelid join pg_namespace as n on n.oid = c.relnamespace "
-            "where n.nspname = 'public' and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped "
-            "and has_table_privilege(c.oid, 'select')").fetchone()
-    return row[0]
+        return columns_fingerprint(webapp, ["public"], readable_only=True)
 
 
 def cached(settings: Settings, key: str, compile_it: Callable[[], Any]) -> Any:

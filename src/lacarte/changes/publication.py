@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from lacarte.changes.compiled import cached, compilation_key, compile_inline
+from lacarte.changes.compiled import cached, columns_fingerprint, compilation_key, compile_inline
 from lacarte.db import connect
 from lacarte.errors import StepFailure
 from lacarte.manifest import published_tables
@@ -53,19 +53,6 @@ class Applied:
     def record(self) -> dict[str, Any]:
         return {"table": self.table, "inserted": self.inserted, "updated": self.updated, "deleted": self.deleted,
                 "planned": self.planned}
-
-
-def columns_fingerprint(conn: psycopg.Connection, schemas: list[str], tables: list[str]) -> str:
-    """A fingerprint of the columns of every relation in `schemas` and of the tables `tables`
-    (schema-qualified names), as `conn` sees them."""
-    return conn.execute(
-        "select md5(coalesce(string_agg(c.oid::regclass::text || '.' || a.attname || ':' "
-        "|| format_type(a.atttypid, a.atttypmod), ',' order by c.oid::regclass::text, a.attnum), '')) "
-        "from pg_attribute as a join pg_class as c on c.oid = a.attrelid "
-        "where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'f', 'v') "
-        "and (c.relnamespace::regnamespace::text = any(%s) "
-        "or c.oid = any(array(select to_regclass(t) from unnest(%s::text[]) as t)))",
-        [schemas, tables]).fetchone()[0]
 
 
 def publication_plan(settings: Settings, warehouse: psycopg.Connection, webapp: psycopg.Connection) -> dict[str, Any]:
