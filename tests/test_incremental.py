@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from lacarte.changes import compiled
 from lacarte.changes.pull import code_hash
 from lacarte.edits import EDITS, apply_edits
 from lacarte.errors import StepFailure
@@ -393,6 +394,28 @@ def test_every_model_indexes_the_column_naming_its_actor(cycles: Pair):
         join pg_attribute as a on a.attrelid = c.oid and a.attnum = i.indkey[0]"""))
     assert len(expected) > 20
     assert expected - indexed == set()
+
+
+def test_a_large_slice_is_analyzed_as_it_is_built(cycles: Pair, monkeypatch):
+    """A slice of at least SLICE_ANALYZE_ACTEURS actors gets statistics table by table (the
+    models reading it are planned on them); a smaller one does not pay for it."""
+    pair = cycles
+    run_job(pair, "incremental")
+
+    def unanalyzed_slice_tables() -> tuple[int, int]:
+        return pair.query("warehouse", "select count(*) filter (where c.reltuples < 0), count(*) from pg_class as c "
+                                       "join pg_namespace as n on n.oid = c.relnamespace "
+                                       "where n.nspname like 'slice\\_%%' and c.relkind = 'r'")[0]
+
+    for threshold, analyzed in ((10**9, False), (1, True)):
+        monkeypatch.setattr(compiled, "SLICE_ANALYZE_ACTEURS", threshold)
+        edit(pair, [("update_actor", threshold % 97)])
+        result = run_job(pair, "incremental")
+        assert result.mode == "incremental" and "build_slice" in result.seconds, result.messages
+        unanalyzed, tables = unanalyzed_slice_tables()
+        assert tables > 50
+        # Without analyze, a few-row table keeps reltuples -1 (autovacuum analyzes 50 changed rows or more).
+        assert (unanalyzed == 0) if analyzed else (unanalyzed > 0), (threshold, unanalyzed, tables)
 
 
 def test_digest_changes_with_content(cycles: Pair):

@@ -45,6 +45,13 @@ log = logging.getLogger(__name__)
 SLICE_VARS = "{slice: true}"
 SLICE_PREFIX = "slice_"
 SLICE_COMMENT = "lacarte slice of compilation "
+# From this many actors, each slice table is analyzed once filled, before the models that read
+# it are planned: a burst's tables planned without statistics once took 17.9 s for one model
+# (0.1 s with them, measured at 1M); a single edit's few rows plan well without.
+SLICE_ANALYZE_ACTEURS = 1000
+# A small sample is enough for tables of a few thousand rows: 0.55 s for the 71 tables of a
+# 16,000-actor slice, against 2.1 s at the default target (measured).
+SLICE_STATISTICS_TARGET = 10
 
 
 @dataclass(frozen=True)
@@ -204,26 +211,33 @@ def build_slice(settings: Settings) -> str:
             if not schema.startswith(SLICE_PREFIX):
                 raise CompilationFailed(f"the slice's model in schema {schema} is not aside (slice_*): nothing was built")
         with warehouse.transaction():
-            if _slice_tables_of(warehouse, compiled, schemas):
+            acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
+            analyzed = acteurs >= SLICE_ANALYZE_ACTEURS
+            if analyzed:
+                warehouse.execute(f"set local default_statistics_target = {SLICE_STATISTICS_TARGET}")
+            created = not _slice_tables_of(warehouse, compiled, schemas)
+            if not created:
                 # Emptied by truncate, not delete: the planner then sizes each table by what it
                 # holds, as after a create (a delete would leave the statistics of an earlier
                 # slice: a burst's tables planned as a single edit's, or the reverse).
                 warehouse.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join(m.relation for m in compiled.models)))
-                for model in compiled.models:
-                    warehouse.execute(sql.SQL("insert into {} ").format(model.relation) + sql.SQL(model.select))
+                fill = sql.SQL("insert into {} ")
             else:
                 for schema in schemas:
                     warehouse.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
                 for model in compiled.models:
                     warehouse.execute(sql.SQL("drop table if exists {}").format(model.relation))
-                    warehouse.execute(sql.SQL("create unlogged table {} as ").format(model.relation)
-                                      + sql.SQL(model.select))
+                fill = sql.SQL("create unlogged table {} as ")
+            for model in compiled.models:
+                warehouse.execute(fill.format(model.relation) + sql.SQL(model.select))
+                if analyzed:
+                    warehouse.execute(sql.SQL("analyze {}").format(model.relation))
+            if created:
                 for schema in schemas:
                     warehouse.execute(sql.SQL("comment on schema {} is {}").format(
                         sql.Identifier(schema), sql.Literal(f"{SLICE_COMMENT}{compiled.key}")))
             state.mark_sliced(warehouse)
         _BUILT[:] = [compiled]
-        acteurs = warehouse.execute(f"select count(*) from {SCHEMA}.to_build").fetchone()[0]
     return f"slice: {len(compiled.models)} models built for {acteurs} actors in {time.monotonic() - started:.2f} s"
 
 
