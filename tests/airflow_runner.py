@@ -15,15 +15,14 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 
 
-def run_command(argv: list[str]) -> int:
-    """What `airflow <argv>` exits with, run in this process."""
-    from airflow.cli.cli_parser import get_parser
-
-    args = get_parser().parse_args(argv)
+def exit_code(run: Callable[[], object]) -> int:
+    """What a command line would exit with, `run` being its work: 0, SystemExit's code, or 1
+    (with the traceback) when it raised."""
     try:
-        args.func(args)
+        run()
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
     except Exception:  # noqa: BLE001 - the command's failure is its answer, as from the CLI
@@ -32,20 +31,25 @@ def run_command(argv: list[str]) -> int:
     return 0
 
 
+def run_command(argv: list[str]) -> int:
+    """What `airflow <argv>` exits with, run in this process."""
+    from airflow.cli.cli_parser import get_parser
+
+    def command() -> None:
+        args = get_parser().parse_args(argv)  # a bad command line exits 2, as the CLI does
+        args.func(args)
+
+    return exit_code(command)
+
+
 def run_python(code: str, argv: list[str]) -> int:
     """What `python -c code argv...` exits with, run in this process."""
     saved = sys.argv
     sys.argv = ["-c", *argv]
     try:
-        exec(compile(code, "<request>", "exec"), {"__name__": "__main__"})  # noqa: S102 - the test's own script
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 1
-    except Exception:  # noqa: BLE001
-        traceback.print_exc()
-        return 1
+        return exit_code(lambda: exec(compile(code, "<request>", "exec"), {"__name__": "__main__"}))  # noqa: S102
     finally:
         sys.argv = saved
-    return 0
 
 
 @contextlib.contextmanager

@@ -68,7 +68,11 @@ class Airflow:
 
     def close(self) -> None:
         self.process.stdin.close()
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a request that never answered: its DAG run is abandoned
+            self.process.kill()
+            self.process.wait()
 
 
 @pytest.fixture(scope="module")

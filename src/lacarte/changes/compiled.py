@@ -46,11 +46,9 @@ SLICE_VARS = "{slice: true}"
 SLICE_PREFIX = "slice_"
 SLICE_COMMENT = "lacarte slice of compilation "
 # From this many actors, each slice table is analyzed once filled, before the models that read
-# it are planned: a burst's tables planned without statistics once took 17.9 s for one model
-# (0.1 s with them, measured at 1M); a single edit's few rows plan well without.
+# it are planned (a single edit's few rows plan well without), on a small sample. Why, and what
+# it costs: bench/README.md, "Since these results".
 SLICE_ANALYZE_ACTEURS = 1000
-# A small sample is enough for tables of a few thousand rows: 0.55 s for the 71 tables of a
-# 16,000-actor slice, against 2.1 s at the default target (measured).
 SLICE_STATISTICS_TARGET = 10
 
 
