@@ -1,11 +1,9 @@
-"""Session fixtures: one throwaway pair of real instances for the whole suite, and one world
-on it (demo data, the rule scenarios, the deploy and the main job) shared by the modules that
-read it; a module that changes it says so, and the next module that reads it gets it back."""
+"""Session fixtures: one throwaway pair of real instances for each worker of the suite, and
+one world on it (demo data, the rule scenarios, the deploy and the main job) shared by the
+modules that read it; a module that changes it says so, and the next module that reads it gets
+it back. The order modules start in, and how they are shared out between the workers."""
 
 from __future__ import annotations
-
-import signal
-import subprocess
 
 import pytest
 
@@ -36,26 +34,30 @@ def make_world(pair: Pair) -> None:
     deploy_and_run(pair)
 
 
-# Set by a module that changed the world (world_changed): the next module that asks for it
-# gets it back first. Nothing is put back after the last one.
-_CHANGED: list[bool] = []
+# The world's life in this process (each xdist worker has its own pair and world): made once,
+# and "changed" when a module changed it after it was made (world_changed): the next module that
+# asks for it gets it back first. A module that starts from data of its own before the world
+# exists changes nothing to put back. Nothing is put back after the last module.
+_WORLD = {"made": False, "changed": False}
 
 
 def world_changed() -> None:
-    _CHANGED[:] = [True]
+    if _WORLD["made"]:
+        _WORLD["changed"] = True
 
 
 @pytest.fixture(scope="session")
 def _made_world(pair: Pair) -> Pair:
     make_world(pair)
+    _WORLD["made"] = True
     return pair
 
 
 @pytest.fixture(scope="module")
 def world(_made_world: Pair) -> Pair:
-    if _CHANGED:
+    if _WORLD["changed"]:
         make_world(_made_world)
-        _CHANGED.clear()
+        _WORLD["changed"] = False
     return _made_world
 
 
@@ -71,33 +73,35 @@ def linked_pair(world: Pair) -> Pair:
     return world
 
 
-BENCHMARK_MODULE = "tests.test_bench"
-# Run last, in this order: the modules that change the world (the second takes it as the first
-# left it, so the world is never put back), then the benchmarks' test (they run in the
-# background meanwhile).
-LAST_MODULES = ("tests.test_incremental", "tests.test_stream", BENCHMARK_MODULE)
+# The order modules start in. make test runs two workers (pytest-xdist), each on a pair of its
+# own; each module runs whole on one worker, each benchmark's run apart (ModuleScheduling), and
+# a worker takes the next one in this order when it is nearly done. First the modules that write
+# fresh data of their own on the pair (before the world is made there, nothing to put back) and
+# the long benchmarks; last the modules that change the world (the second takes it as the first
+# left it), so that no module after them has it rebuilt.
+FIRST_MODULES = ("tests.test_airflow", "tests.test_fixture_and_demo", "tests.test_bench")
+LAST_MODULES = ("tests.test_incremental", "tests.test_stream")
+BENCHMARKS_PATH = "tests/test_bench.py::"
+
+
+def module_rank(name: str) -> int:
+    if name in FIRST_MODULES:
+        return FIRST_MODULES.index(name) - len(FIRST_MODULES)
+    return LAST_MODULES.index(name) + 1 if name in LAST_MODULES else 0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: LAST_MODULES.index(item.module.__name__) + 1
-               if item.module.__name__ in LAST_MODULES else 0)
+    items.sort(key=lambda item: module_rank(item.module.__name__))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def benchmarks_in_background(request: pytest.FixtureRequest, tmp_path_factory):
-    """The tiny benchmarks (tests/test_bench.py), started with the session when their test is
-    selected: they use their own pairs and no test's data, and take long on their own."""
-    if not any(item.module.__name__ == BENCHMARK_MODULE for item in request.session.items):
-        yield None
-        return
-    from tests.test_bench import start_benchmarks
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Each module whole on one worker (its module fixtures made once), each benchmark apart, in
+    the order of the collection (not xdist's, by number of tests)."""
+    from xdist.scheduler import LoadScopeScheduling
 
-    running = start_benchmarks(tmp_path_factory.mktemp("benchmarks"))
-    yield running
-    for _results, process in running.values():  # still running when the session stops early
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # the harness stops its pair and removes it
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(BENCHMARKS_PATH) else nodeid.split("::", 1)[0]
+
+    config.option.loadscopereorder = False
+    return ModuleScheduling(config, log)

@@ -19,6 +19,7 @@ import pytest
 from lacarte.demo import generate
 from lacarte.pipeline import run_steps
 from lacarte.steps import DEPLOY, MAIN, OPENDATA
+from tests.conftest import world_changed
 from tests.platform_pair import PROJECT, Pair
 
 AIRFLOW_BIN = PROJECT.root / ".venv-airflow" / "bin"
@@ -142,11 +143,14 @@ def dags_test(airflow: Airflow, dag_id: str, settings: dict[str, str] | None = N
 
 
 @pytest.fixture(scope="module")
-def fresh_webapp(pair: Pair) -> Pair:
+def fresh_webapp(pair: Pair) -> Iterator[Pair]:
+    """Fresh demo data of the module's own on the pair (the shared world, if this worker made it
+    already, is put back for the next module that reads it)."""
     generate(pair.settings, acteurs=1500, seed=21)
     run_steps(pair.settings, DEPLOY, quiet=True)
     assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur") == [(0,)]  # emptied by generate
-    return pair
+    yield pair
+    world_changed()
 
 
 def test_warehouse_build_dag_fills_the_map_and_the_admin_view(fresh_webapp: Pair, airflow):

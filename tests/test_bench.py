@@ -1,7 +1,7 @@
 """Every benchmark runs to its end at a tiny size, so that none rots unnoticed. Their figures
 are not asserted (a benchmark measures; `make test` times nothing): each must start its own
-pair, measure every figure it promises and write its JSON. They run in the background from the
-start of the session (tests/conftest.py), and this module comes last."""
+pair, measure every figure it promises and write its JSON. Each is a test of its own, which the
+suite's scheduler (tests/conftest.py) hands to a worker early, beside the other modules."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.platform_pair import PROJECT
 
@@ -20,31 +22,17 @@ BENCHMARKS = {
 }
 
 
-def start_benchmarks(folder: Path) -> dict[str, tuple[Path, subprocess.Popen]]:
-    """The three at a tiny size, at once, each on its own pair, in the background (conftest
-    starts them with the session, so that they run while the other modules do), at the lowest
-    CPU priority (their instances inherit it): they take what the other tests leave of the two
-    cores instead of slowing them down."""
-    env = {**os.environ, "LACARTE_PROJECT_DIR": str(PROJECT.root)}
-    running = {}
-    for module, (args, _keys) in BENCHMARKS.items():
-        results = folder / module
-        running[module] = (results, subprocess.Popen(
-            ["nice", "-n", "19", sys.executable, "-m", module, *args, "--results", str(results)], cwd=PROJECT.root,
-            env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    return running
-
-
-def test_every_benchmark_runs_at_a_tiny_size(benchmarks_in_background):
-    running = benchmarks_in_background
-    outputs = {module: process.communicate(timeout=1800)[0] for module, (_results, process) in running.items()}
-    for module, (results, process) in running.items():
-        assert process.returncode == 0, (module, outputs[module][-3000:])
-        written = sorted(results.glob("*.json"))
-        assert written, (module, outputs[module][-2000:])
-        found = json.loads(written[-1].read_text())
-        for key in BENCHMARKS[module][1]:
-            assert found.get(key), (module, key, found)
-        if "figures" in found:
-            assert found.get("complete") is True, module
+@pytest.mark.parametrize("module", BENCHMARKS)
+def test_the_benchmark_runs_at_a_tiny_size(module: str, tmp_path: Path):
+    args, keys = BENCHMARKS[module]
+    ran = subprocess.run([sys.executable, "-m", module, *args, "--results", str(tmp_path)], cwd=PROJECT.root,
+                         env={**os.environ, "LACARTE_PROJECT_DIR": str(PROJECT.root)},
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    written = sorted(tmp_path.glob("*.json"))
+    assert written, ran.stdout[-2000:]
+    found = json.loads(written[-1].read_text())
+    for key in keys:
+        assert found.get(key), (key, found)
+    if "figures" in found:
+        assert found.get("complete") is True

@@ -5,11 +5,13 @@ with every rule case and every shape of reference to a person."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
 from lacarte.demo import generate
 from lacarte.instances.webapp_schema import real_schema_sql
+from tests.conftest import world_changed
 from tests.platform_pair import Pair
 
 ACTEUR_TABLES = ["qfdmo_acteur", "qfdmo_revisionacteur", "qfdmo_displayedacteur", "qfdmo_vueacteur"]
@@ -153,9 +155,12 @@ select md5(string_agg(t, '|' order by t)) from (
 
 
 @pytest.fixture(scope="module")
-def demo_pair(pair: Pair) -> Pair:
+def demo_pair(pair: Pair) -> Iterator[Pair]:
+    """Demo data of the module's own on the pair (the shared world, if this worker made it
+    already, is put back for the next module that reads it)."""
     generate(pair.settings, acteurs=2000, seed=11)
-    return pair
+    yield pair
+    world_changed()
 
 
 def test_demo_data_is_deterministic(demo_pair: Pair):
