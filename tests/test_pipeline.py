@@ -63,6 +63,20 @@ def relation(pair: Pair, table: str, column: str, identifiant: str, key: str = "
     return sorted(r[0] for r in pair.query("webapp", f"select {column} from {table} where {key} = %s", [identifiant]))
 
 
+def test_dbt_keeps_each_threads_connection_from_node_to_node_and_leaves_none_open(world: Pair):
+    """dbt closes a thread's connection after every node; lacarte.dbt keeps it open while it is
+    healthy. Sessions the warehouse counted during a `dbt test` of the staging models: a few,
+    not one per test (an undercount, of sessions whose statistics are not flushed yet, could only
+    lower it); then none of dbt's is left."""
+    sessions = "select sessions from pg_stat_database where datname = current_database()"
+    before = world.query("warehouse", sessions)[0][0]
+    tests = len(world.dbt("test", "--select", "staging").result.results)
+    opened = world.query("warehouse", sessions)[0][0] - before
+    assert tests >= 50
+    assert opened <= int(world.settings.values["DBT_THREADS"]) + 4, (opened, tests)
+    assert world.query("warehouse", "select count(*) from pg_stat_activity where application_name = 'dbt'") == [(0,)]
+
+
 def test_plain_actor_is_shown_with_its_relations(world: Pair):
     row = displayed(world, "scn_plain")
     assert row["nom"] == "Repair Café Auray" and row["email"] == "contact@example.org" and row["statut"] == "ACTIF"

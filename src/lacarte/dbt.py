@@ -12,7 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dbt.adapters.base.connections import BaseConnectionManager
+from dbt.adapters.contracts.connection import ConnectionState, LazyHandle
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from lacarte.errors import StepFailure
 from lacarte.settings import Settings
@@ -35,6 +38,42 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+_CLOSE_AFTER_EACH_NODE = BaseConnectionManager.release
+
+
+def _release_keeping_open(manager: BaseConnectionManager) -> None:
+    """dbt's release of a thread's connection after each node, except that a connection left
+    open, healthy and idle is kept for the thread's next node (dbt renames it: ConnectionReused)
+    instead of closed. dbt closes it after every model and every test, so that each of them paid
+    a TLS connection and a backend with cold caches: a full build's warehouse CPU 6.1 -> 2.4 s,
+    its own 13.0 -> 12.0 s (measured side by side, 2,500 actors). The models and macros change no
+    session setting (only `set local`, temporary tables on commit drop); the end of every
+    invocation still closes every connection (dbt's cleanup_connections)."""
+    with manager.lock:
+        connection = manager.get_if_exists()
+    if connection is None or connection.state != ConnectionState.OPEN or isinstance(connection._handle, LazyHandle):
+        _CLOSE_AFTER_EACH_NODE(manager)
+        return
+    try:
+        if connection.transaction_open:
+            manager._rollback(connection)
+        handle = connection.handle
+        healthy = not handle.closed and handle.get_transaction_status() == TRANSACTION_STATUS_IDLE
+    except Exception:  # noqa: BLE001 - a connection that cannot be checked is closed as dbt would
+        healthy = False
+    if not healthy:
+        _CLOSE_AFTER_EACH_NODE(manager)
+
+
+@contextmanager
+def _connections_kept_between_nodes() -> Iterator[None]:
+    BaseConnectionManager.release = _release_keeping_open
+    try:
+        yield
+    finally:
+        BaseConnectionManager.release = _CLOSE_AFTER_EACH_NODE
 
 
 def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
@@ -64,7 +103,7 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False,
 
     # dbt keeps global state (its flags, adapters, connections): one invocation at a time per
     # process, whichever thread asks (a follower run in a thread beside other jobs).
-    with _INVOCATION, _environment(settings.dbt_environment(link_password_for)):
+    with _INVOCATION, _environment(settings.dbt_environment(link_password_for)), _connections_kept_between_nodes():
         result = dbtRunner(manifest=manifest, callbacks=[keep_errors]).invoke(command)
     if not result.success:
         raise DbtFailure(f"dbt {' '.join(args)} failed: {describe_failure(result, errors)}")
