@@ -79,9 +79,9 @@ def linked_pair(world: Pair) -> Pair:
 # fresh data of their own on the pair (before the world is made there, nothing to put back) and
 # the long benchmarks; last the modules that change the world (the second takes it as the first
 # left it), so that no module after them has it rebuilt.
-FIRST_MODULES = ("tests.test_airflow", "tests.test_fixture_and_demo", "tests.test_bench")
+BENCHMARKS_MODULE = "tests.test_bench"
+FIRST_MODULES = ("tests.test_airflow", "tests.test_fixture_and_demo", BENCHMARKS_MODULE)
 LAST_MODULES = ("tests.test_incremental", "tests.test_stream")
-BENCHMARKS_PATH = "tests/test_bench.py::"
 
 
 def module_rank(name: str) -> int:
@@ -99,9 +99,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     the order of the collection (not xdist's, by number of tests)."""
     from xdist.scheduler import LoadScopeScheduling
 
+    benchmarks = BENCHMARKS_MODULE.replace(".", "/") + ".py"
+
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if nodeid.startswith(BENCHMARKS_PATH) else nodeid.split("::", 1)[0]
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module == benchmarks else module
 
     config.option.loadscopereorder = False
     return ModuleScheduling(config, log)

@@ -47,7 +47,7 @@ SLICE_PREFIX = "slice_"
 SLICE_COMMENT = "lacarte slice of compilation "
 # From this many actors, each slice table is analyzed once filled, before the models that read
 # it are planned (a single edit's few rows plan well without), on a small sample. Why, and what
-# it costs: bench/README.md, "Since these results".
+# it costs: bench/README.md, "What led to the evening run".
 SLICE_ANALYZE_ACTEURS = 1000
 SLICE_STATISTICS_TARGET = 10
 
