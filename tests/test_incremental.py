@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from lacarte.changes import compiled
 from lacarte.changes.pull import code_hash
+from lacarte.dbt import DbtFailure
 from lacarte.edits import EDITS, apply_edits
 from lacarte.errors import StepFailure
 from lacarte.pipeline import JobResult, run_steps
@@ -257,6 +259,15 @@ def test_the_incremental_publication_runs_without_dbt_and_keeps_the_shrink_guard
             plan = publication.publication_plan(pair.settings, warehouse, webapp)
             with pytest.raises(StepFailure, match=r"refused: .*qfdmo_displayedacteur would lose 1 of its \d+ rows"):
                 publication.apply(webapp, {**plan, "min_ratio": 1.0})
+            # Any change reaches a share of 0 of a table: analyzed in the publication's
+            # transaction (rolled back here, inside an outer one).
+            with webapp.transaction():
+                applied = publication.apply(webapp, {**plan, "analyze_share": 0.0})
+                raise psycopg.Rollback()
+            assert "(analyzed qfdmo_displayedacteur" in applied, applied
+        # The same guard when dbt's publish_changes applies the change set.
+        with pytest.raises(DbtFailure, match=r"refused: .*qfdmo_displayedacteur would lose 1 of its \d+ rows"):
+            pair.dbt("run-operation", "publish_changes", "--target", "webapp", "--args", "{min_ratio: 1}")
         assert fingerprints(pair) == before
         assert pair.query("webapp", "select max(change_set_id) from lacarte_publication.applied") == ledger
 
@@ -271,7 +282,8 @@ def test_the_incremental_publication_runs_without_dbt_and_keeps_the_shrink_guard
         monkeypatch.setattr(lacarte.dbt, "dbtRunner", CountingRunner)
         result = run_steps(pair.settings, steps[-2:], quiet=True, job="incremental")
         assert invocations == []
-        assert any(m.startswith("publish: change set") and "qfdmo_displayedacteur +0 ~0 -1" in m for m in result.messages)
+        assert any(m.startswith("publish: change set") and "qfdmo_displayedacteur +0 ~0 -1" in m
+                   and "analyzed" not in m for m in result.messages), result.messages
         assert pair.query("webapp", "select count(*) from qfdmo_displayedacteur where identifiant_unique = %s",
                           [acteur]) == [(0,)]
     finally:

@@ -7,7 +7,7 @@
     {%- set share = number_argument('publish_analyze_share', var('publish_analyze_share'), 0, 1) -%}
     {%- for row in report -%}
         {%- set changed = row.inserted + row.updated + row.deleted -%}
-        {%- if changed > 0 and changed >= share * ([sizes[row.table], 1] | max) -%}
+        {%- if changed > 0 and run_query(analyze_due_statement(sizes[row.table], changed, share)).rows[0][0] -%}
             {%- do run_query("analyze public." ~ adapter.quote(row.table)) -%}
             {{ print("  analyzed " ~ row.table ~ " (" ~ changed ~ " of " ~ sizes[row.table] ~ " rows changed)") }}
         {%- endif -%}

@@ -70,17 +70,18 @@
         {%- for item in published if item.table in touched -%}
             {%- do plans.update({item.table: publish_change_plan(link, item, changes)}) -%}
         {%- endfor -%}
-        {%- for item in published if item.table in plans and plans[item.table].counts.deletes > 0
-                                      and item.table not in current -%}
-            {%- do current.update({item.table: run_query(plans[item.table].statements.size).columns[0].values()[0]}) -%}
-        {%- endfor -%}
-        {%- for item in published if item.table in current -%}
+        {%- for item in published if item.table in current or item.table in plans -%}
             {%- set deleting = plans[item.table].counts.deletes if item.table in plans else 0 -%}
             {%- if scope_all and current[item.table] != expected.get(item.table) -%}
                 {%- do drifted.append(item.table ~ " holds " ~ current[item.table] ~ " rows, " ~ expected.get(item.table)
                     ~ " were published") -%}
-            {%- elif deleting > 0 and current[item.table] - deleting < min_ratio * current[item.table] -%}
-                {%- do refusals.append(item.table ~ " would lose " ~ deleting ~ " of its " ~ current[item.table] ~ " rows") -%}
+            {%- elif deleting > 0 -%}
+                {%- set size = current[item.table] if item.table in current else "(" ~ plans[item.table].statements.size ~ ")" -%}
+                {%- set guard = run_query(shrink_guard_statement(item.table, size, deleting, min_ratio)).rows[0] -%}
+                {%- do current.update({item.table: guard[0]}) -%}
+                {%- if guard[1] -%}
+                    {%- do refusals.append(guard[1]) -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -304,7 +305,11 @@
     {%- set changes = adapter.quote(link.local_schema) ~ ".exposure_publication_changes" -%}
     {%- set tables = [] -%}
     {%- for item in published_exposures() -%}
-        {%- do tables.append(change_plan_sql(link, item, changes)) -%}
+        {%- set statements = change_plan_sql(link, item, changes) -%}
+        {%- set size = "(" ~ statements.size ~ ")" -%}
+        {%- do statements.update({'guard': shrink_guard_statement(item.table, size, '%(deletes)s', '%(min_ratio)s'),
+                                  'analyze_due': analyze_due_statement(size, '%(changed)s', '%(share)s')}) -%}
+        {%- do tables.append(statements) -%}
     {%- endfor -%}
     {{ return({
         'publish_scope': link.publish_scope,
@@ -314,6 +319,27 @@
         'min_ratio': number_argument('publish_min_ratio', var('publish_min_ratio'), 0, 1),
         'analyze_share': number_argument('publish_analyze_share', var('publish_analyze_share'), 0, 1),
     }) }}
+{% endmacro %}
+
+
+{#- The incremental publication's shrink guard, one rule for both of its publishers
+    (publish_changes, and lacarte.changes.publication through incremental_publication_plan):
+    a statement giving a table's size and why losing `deletes` of its rows is refused (below
+    `min_ratio` of its size), or null. Each argument but the table's name is an SQL
+    expression: a literal, a subquery, or a driver's placeholder. -#}
+{% macro shrink_guard_statement(table, size, deletes, min_ratio) %}
+    {{ return("select size, case when deletes > 0 and size - deletes < min_ratio * size then "
+        ~ sql_literal(table ~ " would lose ") ~ " || deletes || ' of its ' || size || ' rows' end from (select ("
+        ~ size ~ ")::bigint, (" ~ deletes ~ ")::bigint, (" ~ min_ratio ~ ")::numeric) as guard (size, deletes, min_ratio)") }}
+{% endmacro %}
+
+
+{#- Whether a publication that changed `changed` rows of a table of `size` rows analyzes it
+    (`share` of its size or more): one rule for analyze_published and lacarte.changes.publication.
+    Each argument is an SQL expression: a literal, a subquery, or a driver's placeholder. -#}
+{% macro analyze_due_statement(size, changed, share) %}
+    {{ return("select changed > 0 and changed >= share * greatest(size, 1) from (select (" ~ size ~ ")::bigint, ("
+        ~ changed ~ ")::bigint, (" ~ share ~ ")::numeric) as due (size, changed, share)") }}
 {% endmacro %}
 
 

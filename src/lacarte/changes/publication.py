@@ -6,7 +6,8 @@ them on one webapp connection, in one transaction, as the macro would: rendered 
 version of the project, of the webapp's columns and of the exposures' (macro
 incremental_publication_plan, `dbt compile --inline --target webapp`) and kept as the
 slice's are (lacarte.changes.compiled). Each row must find the webapp as the warehouse left
-it, and a table losing rows is held to publish_min_ratio of its size (the planner's estimate).
+it, and a table losing rows is held to publish_min_ratio of its size (the planner's estimate),
+by the macro's own statements (shrink_guard_statement, analyze_due_statement).
 
 Anything else goes to `dbt run-operation publish_changes`, as the daily job runs it, after
 this transaction rolled back: a reconciliation owed, a change set that is not on top of the
@@ -115,10 +116,11 @@ def apply(webapp: psycopg.Connection, plan: dict[str, Any]) -> str:
             webapp.execute(table["create"])
             inserts, updates, deletes = webapp.execute(table["count"]).fetchone()
             planned[table["table"]] = {"inserts": inserts, "updates": updates, "deletes": deletes}
-        sizes = {table["table"]: webapp.execute(table["size"]).fetchone()[0]
-                 for table in tables if planned[table["table"]]["deletes"]}
-        refusals = [f"{name} would lose {planned[name]['deletes']} of its {rows} rows" for name, rows in sizes.items()
-                    if rows - planned[name]["deletes"] < plan["min_ratio"] * rows]
+        refusals = []
+        for table in tables:
+            if deletes := planned[table["table"]]["deletes"]:
+                _size, refusal = webapp.execute(table["guard"], {"deletes": deletes, "min_ratio": plan["min_ratio"]}).fetchone()
+                refusals += [refusal] if refusal else []
         # Applied before a refusal is raised (and rolled back with it): a table that changed
         # behind the publication's back is reconciled rather than refused.
         report = apply_tables(webapp, tables, planned)
@@ -133,7 +135,7 @@ def apply(webapp: psycopg.Connection, plan: dict[str, Any]) -> str:
                               "dbt run-operation publish_changes --target webapp --args '{min_ratio: 0}'")
         webapp.execute(statements["record"], {"id": change_set, "base": base,
                                               "counts": json.dumps([row.record() for row in report])})
-        analyzed = analyze_changed(webapp, report, tables, sizes, plan["analyze_share"])
+        analyzed = analyze_changed(webapp, report, tables, plan["analyze_share"])
     lines = [f"{row.table} +{row.inserted} ~{row.updated} -{row.deleted}" for row in report
              if row.inserted or row.updated or row.deleted]
     return (f"publish: change set {change_set} on top of {base}" + (": " + ", ".join(lines) if lines else "")
@@ -154,16 +156,13 @@ def apply_tables(webapp: psycopg.Connection, tables: list[dict[str, Any]],
 
 
 def analyze_changed(webapp: psycopg.Connection, report: list[Applied], tables: list[dict[str, Any]],
-                    sizes: dict[str, int], share: float) -> list[str]:
+                    share: float) -> list[str]:
     """Fresh statistics, in the publication's transaction, for the tables it changed a large
-    share of (as analyze_published does); the tables analyzed."""
+    share of (the rule of analyze_published: its statement analyze_due); the tables analyzed."""
     analyzed = []
     for row, table in zip(report, tables, strict=True):
         changed = row.inserted + row.updated + row.deleted
-        if not changed:
-            continue
-        size = sizes[row.table] if row.table in sizes else webapp.execute(table["size"]).fetchone()[0]
-        if changed >= share * max(size, 1):
+        if changed and webapp.execute(table["analyze_due"], {"changed": changed, "share": share}).fetchone()[0]:
             webapp.execute(table["analyze"])
             analyzed.append(row.table)
     return analyzed
