@@ -23,7 +23,7 @@ demo: install
 
 test: install airflow
 	@bash scripts/install_system_deps.sh --test
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --numprocesses=2
 
 install: system-deps $(VENV)/.installed
 

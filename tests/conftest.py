@@ -73,7 +73,7 @@ def linked_pair(world: Pair) -> Pair:
     return world
 
 
-# The order modules start in. make test runs two workers (pytest-xdist), each on a pair of its
+# The order modules start in. make test runs two workers (pytest-xdist, -n 2), each on a pair of its
 # own; each module runs whole on one worker, each benchmark's run apart (ModuleScheduling), and
 # a worker takes the next one in this order when it is nearly done. First the modules that write
 # fresh data of their own on the pair (before the world is made there, nothing to put back) and
@@ -94,6 +94,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: module_rank(item.module.__name__))
 
 
+@pytest.hookimpl(optionalhook=True)  # a run without xdist (-p no:xdist) has no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Each module whole on one worker (its module fixtures made once), each benchmark apart, in
     the order of the collection (not xdist's, by number of tests)."""
