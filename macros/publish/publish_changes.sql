@@ -343,8 +343,9 @@
 {% endmacro %}
 
 
-{#- The shrink guard, one rule for both publications: why publishing `rows` rows of an
-    exposure into a table holding `current` is refused, or none. -#}
+{#- The full comparison's shrink guard, one rule for both publications (publish_exposures, and
+    publish_changes after a full build): why publishing `rows` rows of an exposure into a table
+    holding `current` is refused, or none. -#}
 {% macro shrink_refusal(item, rows, current, min_ratio) %}
     {%- if (rows == 0 and not item.may_be_empty) or rows < min_ratio * current -%}
         {{ return(item.model ~ " has " ~ rows ~ " rows, public." ~ item.table ~ " has " ~ current
