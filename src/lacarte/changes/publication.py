@@ -6,8 +6,9 @@ them on one webapp connection, in one transaction, as the macro would: rendered 
 version of the project, of the webapp's columns and of the exposures' (macro
 incremental_publication_plan, `dbt compile --inline --target webapp`) and kept as the
 slice's are (lacarte.changes.compiled). Each row must find the webapp as the warehouse left
-it, and a table losing rows is held to publish_min_ratio of its size (the planner's estimate),
-by the macro's own statements (shrink_guard_statement, analyze_due_statement).
+it, and a table losing rows is held to publish_min_ratio of its size (the planner's estimate).
+That guard, and which tables the publication analyzes, are the macros' own statements
+(shrink_guard_statement, analyze_due_statement), run here with this change set's numbers.
 
 Anything else goes to `dbt run-operation publish_changes`, as the daily job runs it, after
 this transaction rolled back: a reconciliation owed, a change set that is not on top of the
